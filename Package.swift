@@ -1,0 +1,83 @@
+// swift-tools-version:6.0
+// Kitsune — runtime protection for serverless functions and containers.
+//
+// Dependency arrows (one way):
+//   kitsune (CLI) → KitsuneScanner, KitsuneAWS, KitsuneLambda, KitsunePolicy → KitsunePolicyCore
+//   KitsuneScanner, KitsuneAWS → KitsuneFindings; KitsunePosture → KitsuneAWS
+//   kitsune-enforcer (Embedded Swift, static) → CKitsuneSys + the KitsunePolicyCore sources
+//     (compiled into it through the symlink Sources/KitsuneEnforcer/PolicyCore).
+import PackageDescription
+
+/// The enforcer is Embedded Swift, linked fully static (no glibc version requirements at run time).
+let embedded: [SwiftSetting] = [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Osize"])]
+
+let package = Package(
+    name: "Kitsune",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "kitsune", targets: ["kitsune"]),
+        .executable(name: "kitsune-enforcer", targets: ["kitsune-enforcer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // Raw syscalls (Landlock, seccomp, user notification, process memory) with fixed arity.
+        .target(name: "CKitsuneSys", path: "Sources/CKitsuneSys"),
+        // zlib, for reading deflated zip entries without extracting them.
+        .systemLibrary(name: "CKitsuneZlib", path: "Sources/CKitsuneZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        // Pure Swift, Embedded-compatible: policy format, compiled policy, exec decisions, events, SHA-256.
+        .target(name: "KitsunePolicyCore", path: "Sources/KitsunePolicyCore"),
+        // The resident supervisor.
+        .executableTarget(
+            name: "kitsune-enforcer",
+            dependencies: ["CKitsuneSys"],
+            path: "Sources/KitsuneEnforcer",
+            resources: [.embedInCode("Resources/default-policy.yaml")],
+            swiftSettings: embedded,
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static", "-Xlinker", "-lm"])]
+        ),
+        // Full-Swift side of the policy: YAML policies, manifests, event decoding.
+        .target(name: "KitsunePolicy", dependencies: ["KitsunePolicyCore", "Yams"],
+                path: "Sources/KitsunePolicy"),
+        // Findings and report formats shared by scan and posture.
+        .target(name: "KitsuneFindings", path: "Sources/KitsuneFindings"),
+        .target(name: "KitsuneScanner",
+                dependencies: ["KitsuneFindings", "KitsunePolicy", "CKitsuneZlib", "Yams",
+                               .product(name: "Crypto", package: "swift-crypto")],
+                path: "Sources/KitsuneScanner",
+                resources: [.copy("Rules")]),
+        .target(name: "KitsuneAWS",
+                dependencies: ["KitsuneFindings", "Yams", .product(name: "Crypto", package: "swift-crypto")],
+                path: "Sources/KitsuneAWS",
+                resources: [.copy("Data")]),
+        // Live-account posture (CIS Compute 4.x, IAM analysis) and SAM/CloudFormation template checks.
+        .target(name: "KitsunePosture",
+                dependencies: ["KitsuneAWS", "KitsuneFindings", "Yams"],
+                path: "Sources/KitsunePosture",
+                resources: [.copy("Data")]),
+        .target(name: "KitsuneLambda", dependencies: ["KitsunePolicy"], path: "Sources/KitsuneLambda"),
+        .executableTarget(
+            name: "kitsune",
+            dependencies: ["KitsunePolicy", "KitsuneScanner", "KitsuneAWS", "KitsunePosture", "KitsuneLambda", "KitsuneFindings",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/kitsune"
+        ),
+        .executableTarget(name: "kitsune-bench", path: "Sources/KitsuneBench"),
+
+        .testTarget(name: "KitsunePolicyTests", dependencies: ["KitsunePolicy", "KitsunePolicyCore"]),
+        .testTarget(name: "KitsuneEnforcerTests", dependencies: ["KitsunePolicy", "kitsune-enforcer", "kitsune"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "KitsuneScannerTests", dependencies: ["KitsuneScanner", "KitsuneFindings"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "KitsuneAWSTests", dependencies: ["KitsuneAWS", "KitsuneFindings"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "KitsunePostureTests", dependencies: ["KitsunePosture", "KitsuneAWS", "KitsuneFindings"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "KitsuneLambdaTests", dependencies: ["KitsuneLambda", "KitsunePolicy"],
+                    resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,1 @@
+/// Pure-Swift policy core shared by the enforcer (Embedded) and the CLI.

@@ -1,0 +1,1 @@
+// Tests for KitsuneAWS live in this folder.

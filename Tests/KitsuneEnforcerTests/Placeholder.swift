@@ -1,0 +1,1 @@
+// Tests for KitsuneEnforcer live in this folder.

@@ -1,0 +1,1 @@
+// Tests for KitsuneLambda live in this folder.

@@ -1,0 +1,1 @@
+// Tests for KitsunePolicy live in this folder.

@@ -1,0 +1,1 @@
+// Tests for KitsunePosture live in this folder.

@@ -1,0 +1,1 @@
+// Tests for KitsuneScanner live in this folder.

@@ -1,14 +1,5 @@
+// kitsune-enforcer: wraps a command and protects its whole process tree with no_new_privs,
+// Landlock, seccomp filters and seccomp user notification. Embedded Swift, statically linked.
 import CKitsuneSys
 
-func run() -> Int32 {
-    var d: [[UInt8]: Int] = [:]
-    d[Array("a".utf8)] = Int(ks_argc())
-    let s = "hello \(d[Array("a".utf8)]!)\n"
-    var u = Array(s.utf8)
-    _ = ks_write(1, &u, u.count)
-    var r: [UInt8] = []
-    for b in PackageResources.default_policy_yaml { r.append(b) }
-    _ = ks_write(1, &r, r.count)
-    return 0
-}
-_ = run()
+ks_exit(runEnforcer())

@@ -1,0 +1,104 @@
+// Command-line parsing of kitsune-enforcer (no Foundation, no ArgumentParser: this is the resident
+// binary). Usage errors exit 2 and the command is never started unprotected.
+import CKitsuneSys
+
+/// Parsed command line.
+struct Options {
+    var policyFile: Bytes?
+    var mode: Mode?
+    var packages: [Bytes] = []
+    var systems: [Bytes] = []
+    var manifest: Bytes?
+    var blocks: [Bytes] = []
+    var allows: [Bytes] = []
+    var events: Bytes?
+    var interpreterScripts: ControlAction?
+    var nativeCode: ControlAction?
+    var probe = false
+    var check = false
+    var help = false
+    var version = false
+    /// argv index of the wrapped command.
+    var commandIndex = -1
+}
+
+struct UsageError: Error {
+    let message: Bytes
+    init(_ m: Bytes) { message = m }
+}
+
+let usageText = """
+usage: kitsune-enforcer [--policy FILE] [--mode enforce|audit] [--package DIR]... [--system DIR]...
+                        [--manifest FILE] [--block NAME|PATH|sha256:HEX]... [--allow PATH]...
+                        [--events FILE|-] [--interpreter-scripts block|report|off]
+                        [--native-code block|report|off] -- COMMAND [ARGS...]
+       kitsune-enforcer --probe [OPTIONS]     what this kernel offers and what would be enforced
+       kitsune-enforcer --check [OPTIONS]     validate the policy and print it as JSON
+       kitsune-enforcer --version | --help
+
+"""
+
+/// Parse `argv` (index 0 is the program).
+func parseArguments(_ argv: [Bytes]) throws(UsageError) -> Options {
+    var o = Options()
+    var i = 1
+    while i < argv.count {
+        var arg = argv[i]
+        if arg == Bytes(literal: "--") { o.commandIndex = i + 1; break }
+        guard arg.hasPrefix([45]) else { o.commandIndex = i; break }
+        var inline: Bytes?
+        if arg.hasPrefix([45, 45]), let eq = arg.firstIndex(of: 61) {
+            inline = Bytes(arg[(eq + 1)...])
+            arg = Bytes(arg[..<eq])
+        }
+        func value() throws(UsageError) -> Bytes {
+            if let v = inline { return v }
+            guard i + 1 < argv.count else { throw UsageError(arg + Bytes(literal: " needs a value")) }
+            i += 1
+            return argv[i]
+        }
+        switch arg {
+        case Bytes(literal: "--policy"): o.policyFile = try value()
+        case Bytes(literal: "--mode"):
+            let v = try value()
+            if v == Bytes(literal: "enforce") { o.mode = .enforce }
+            else if v == Bytes(literal: "audit") { o.mode = .audit }
+            else { throw UsageError(Bytes(literal: "--mode must be enforce or audit, not ") + v) }
+        case Bytes(literal: "--package"): o.packages.append(try value())
+        case Bytes(literal: "--system"): o.systems.append(try value())
+        case Bytes(literal: "--manifest"): o.manifest = try value()
+        case Bytes(literal: "--block"): o.blocks.append(try value())
+        case Bytes(literal: "--allow"): o.allows.append(try value())
+        case Bytes(literal: "--events"): o.events = try value()
+        case Bytes(literal: "--interpreter-scripts"): o.interpreterScripts = try action(arg, try value())
+        case Bytes(literal: "--native-code"): o.nativeCode = try action(arg, try value())
+        case Bytes(literal: "--probe"): o.probe = true
+        case Bytes(literal: "--check"): o.check = true
+        case Bytes(literal: "--help"), Bytes(literal: "-h"): o.help = true
+        case Bytes(literal: "--version"): o.version = true
+        default: throw UsageError(Bytes(literal: "unknown option ") + arg + Bytes(literal: " (see --help)"))
+        }
+        i += 1
+    }
+    if !o.probe && !o.check && !o.help && !o.version && (o.commandIndex < 0 || o.commandIndex >= argv.count) {
+        throw UsageError(Bytes(literal: "no command given: kitsune-enforcer [OPTIONS] -- COMMAND [ARGS...]"))
+    }
+    return o
+}
+
+func action(_ flag: Bytes, _ v: Bytes) throws(UsageError) -> ControlAction {
+    if v == Bytes(literal: "block") { return .block }
+    if v == Bytes(literal: "report") { return .report }
+    if v == Bytes(literal: "off") { return .off }
+    throw UsageError(flag + Bytes(literal: " must be block, report or off, not ") + v)
+}
+
+/// This process's arguments as byte strings.
+func processArguments() -> [Bytes] {
+    var out: [Bytes] = []
+    guard let argv = ks_argv() else { return out }
+    for i in 0..<Int(ks_argc()) {
+        if let a = argv[i] { out.append(bytes(ofCString: a)) }
+    }
+    return out
+}

@@ -1,0 +1,92 @@
+// The event stream: one JSON object per line (docs/events.md). Written with a single write() per
+// event so lines from the supervisor never interleave with each other.
+import CKitsuneSys
+
+/// Lambda context of this sandbox, from the environment the platform gave the enforcer.
+struct LambdaContext {
+    var functionName: Bytes?
+    var functionVersion: Bytes?
+    var region: Bytes?
+
+    static func current() -> LambdaContext {
+        LambdaContext(functionName: environment("AWS_LAMBDA_FUNCTION_NAME"),
+                      functionVersion: environment("AWS_LAMBDA_FUNCTION_VERSION"),
+                      region: environment("AWS_REGION"))
+    }
+}
+
+/// Where events go.
+struct EventSink {
+    let fd: Int32
+    let mode: Mode
+    let lambda: LambdaContext
+
+    /// Open the destination: nil/`stderr` → standard error, `-` → standard output, else a file (append).
+    static func open(_ destination: Bytes?, mode: Mode) -> (EventSink?, Bytes) {
+        let context = LambdaContext.current()
+        guard let d = destination, d != Bytes(literal: "stderr") else { return (EventSink(fd: 2, mode: mode, lambda: context), []) }
+        if d == [45] || d == Bytes(literal: "stdout") { return (EventSink(fd: 1, mode: mode, lambda: context), []) }
+        let fd = withCPath(d) { ks_open($0, ks_o_wronly_append_create() | ks_o_cloexec(), 0o600) }
+        if fd < 0 { return (nil, Bytes(literal: "cannot open events file ") + d + Bytes(literal: ": ") + errorText(-fd)) }
+        return (EventSink(fd: fd, mode: mode, lambda: context), [])
+    }
+
+    /// Common fields of every event.
+    func header(action: StaticString) -> JSONObjectWriter {
+        var w = JSONObjectWriter()
+        w.string("time", rfc3339(nanoseconds: ks_realtime_ns()))
+        w.string("mode", mode.name)
+        w.string("action", action)
+        return w
+    }
+
+    func lambdaFields(_ w: inout JSONObjectWriter, requestID: Bytes?) {
+        if let v = lambda.functionName { w.string("function_name", v) }
+        if let v = lambda.functionVersion { w.string("function_version", v) }
+        if let v = lambda.region { w.string("region", v) }
+        if let v = requestID { w.string("request_id", v) }
+    }
+
+    func emit(_ w: JSONObjectWriter) { writeAll(fd, w.line()) }
+}
+
+/// Facts of one decision, for its event.
+struct DecisionReport {
+    var verdict: Verdict
+    var executable: Bytes
+    var argv: [Bytes]
+    var syscall: StaticString
+    var pid: Int
+    var sha256: Bytes?
+    var requestID: Bytes?
+}
+
+extension EventSink {
+    /// A `blocked` or `reported` event.
+    func decision(_ r: DecisionReport) {
+        var w = header(action: r.verdict.block ? "blocked" : "reported")
+        let primary = r.verdict.violations[0]
+        w.string("reason", primary.reason.name)
+        w.strings("reasons", r.verdict.violations.map { $0.reason.name })
+        w.string("executable", r.executable)
+        if let subject = r.verdict.subject, subject.path != r.executable { w.string("target", subject.path) }
+        if !primary.subject.isEmpty && primary.subject != r.executable && primary.subject != r.verdict.subject?.path {
+            w.string("subject", primary.subject)
+        }
+        w.strings("argv", r.argv)
+        if let h = r.sha256 { w.string("sha256", hexBytes(h)) }
+        w.string("syscall", r.syscall)
+        w.int("pid", r.pid)
+        w.int("ppid", parentPid(of: r.pid))
+        lambdaFields(&w, requestID: r.requestID)
+        emit(w)
+    }
+}
+
+/// The parent pid of `pid` from /proc/PID/stat (0 when unknown).
+func parentPid(of pid: Int) -> Int {
+    let (stat, _) = readFile(procPath(pid, "/stat"), limit: 4096)
+    guard let s = stat, let close = s.lastIndex(of: 41) else { return 0 }   // after "(comm)"
+    let fields = Bytes(s[(close + 1)...]).trimmed().split(separator: 32)
+    return fields.count > 1 ? (fields[1].decimalValue() ?? 0) : 0
+}

@@ -1,0 +1,190 @@
+// The seccomp BPF program installed in the protected process tree, built by a tiny two-pass
+// assembler (BPF_STMT/BPF_JUMP are C macros Swift cannot import).
+//
+// Shape: check the architecture, load the syscall number, dispatch on it, and only for the few
+// syscalls of interest look at arguments. Every other syscall returns ALLOW after reading only
+// arch and nr, which lets the kernel's seccomp action cache skip the filter for them entirely.
+import CKitsuneSys
+
+enum BPF {
+    static let ldAbsW: UInt16 = 0x20      // BPF_LD | BPF_W | BPF_ABS
+    static let jeq: UInt16 = 0x15         // BPF_JMP | BPF_JEQ | BPF_K
+    static let jge: UInt16 = 0x35         // BPF_JMP | BPF_JGE | BPF_K
+    static let jset: UInt16 = 0x45        // BPF_JMP | BPF_JSET | BPF_K
+    static let ret: UInt16 = 0x06         // BPF_RET | BPF_K
+    static let offNr: UInt32 = 0
+    static let offArch: UInt32 = 4
+    static func offArg(_ i: Int) -> UInt32 { UInt32(16 + 8 * i) } // low 32 bits (little-endian)
+}
+
+/// A small BPF assembler with forward labels.
+struct Assembler {
+    enum Op {
+        case load(UInt32)
+        case jump(UInt16, UInt32, Int, Int)   // code, k, true label, false label (-1 = next)
+        case ret(UInt32)
+        case label(Int)
+    }
+
+    var ops: [Op] = []
+    var labels = 0
+    /// `ret` instructions placed at the end of the program, reached through their labels.
+    var trailing: [(Int, UInt32)] = []
+
+    /// A label at which the program returns `value` (emitted at the end).
+    mutating func returnLabel(_ value: UInt32) -> Int {
+        let l = newLabel()
+        trailing.append((l, value))
+        return l
+    }
+
+    mutating func newLabel() -> Int { labels += 1; return labels }
+    mutating func bind(_ l: Int) { ops.append(.label(l)) }
+    mutating func load(_ off: UInt32) { ops.append(.load(off)) }
+    mutating func ret(_ v: UInt32) { ops.append(.ret(v)) }
+    /// Jump to `t` when the condition holds, else to `f` (-1: the next instruction).
+    mutating func jump(_ code: UInt16, _ k: UInt32, _ t: Int, _ f: Int) { ops.append(.jump(code, k, t, f)) }
+
+    /// Resolve labels. Nil when a jump is out of BPF's 255-instruction reach.
+    func assemble() -> [sock_filter]? {
+        var ops = self.ops
+        for (l, v) in trailing { ops.append(.label(l)); ops.append(.ret(v)) }
+        var position: [Int: Int] = [:]
+        var pc = 0
+        for op in ops {
+            if case .label(let l) = op { position[l] = pc } else { pc += 1 }
+        }
+        var out: [sock_filter] = []
+        for op in ops {
+            switch op {
+            case .label: continue
+            case .load(let off): out.append(sock_filter(code: BPF.ldAbsW, jt: 0, jf: 0, k: off))
+            case .ret(let v): out.append(sock_filter(code: BPF.ret, jt: 0, jf: 0, k: v))
+            case .jump(let code, let k, let t, let f):
+                let here = out.count
+                func offset(_ l: Int) -> Int? {
+                    if l < 0 { return 0 }
+                    guard let target = position[l] else { return nil }
+                    return target - here - 1
+                }
+                guard let jt = offset(t), let jf = offset(f), jt >= 0, jt <= 255, jf >= 0, jf <= 255 else { return nil }
+                out.append(sock_filter(code: code, jt: UInt8(jt), jf: UInt8(jf), k: k))
+            }
+        }
+        return out
+    }
+}
+
+/// Inputs of the filter.
+struct FilterSpec {
+    let plan: Plan
+    /// Processes the protected tree may not signal, trace or read: the supervisor and its standby.
+    let protectedPids: [Int32]
+    /// The supervisor's process group (kill(-pgrp) is refused too).
+    let protectedGroup: Int32
+}
+
+/// Build the filter program.
+func buildFilter(_ spec: FilterSpec) -> [sock_filter]? {
+    let allow = ks_ret_allow()
+    let notify = ks_ret_notify()
+    let eperm = ks_ret_errno(ks_errno_eperm())
+    let eacces = ks_ret_errno(ks_errno_eacces())
+    let plan = spec.plan
+    let enforce = plan.mode == .enforce
+    // Syscalls of a foreign ABI (int 0x80 on x86_64, x32): refused in enforce mode, reported in audit.
+    let foreign: UInt32 = enforce ? eperm : (plan.supervisor ? notify : allow)
+
+    var a = Assembler()
+    let lAllow = a.newLabel(), lForeign = a.newLabel()
+    a.load(BPF.offArch)
+    a.jump(BPF.jeq, ks_audit_arch(), -1, lForeign)
+    a.load(BPF.offNr)
+    if ks_is_x86_64() == 1 { a.jump(BPF.jge, 0x4000_0000, lForeign, -1) }
+
+    // Dispatch table: syscall number → handler label.
+    var handlers: [(Int32, Int)] = []
+    func handler(_ which: Int32) -> Int? {
+        let nr = ks_nr(which)
+        guard nr >= 0 else { return nil }
+        let l = a.newLabel()
+        handlers.append((nr, l))
+        a.jump(BPF.jeq, UInt32(bitPattern: nr), l, -1)
+        return l
+    }
+    let hExecve = handler(Int32(KS_SYS_EXECVE))
+    let hExecveat = handler(Int32(KS_SYS_EXECVEAT))
+    let hMmap = plan.watchMappings ? handler(Int32(KS_SYS_MMAP)) : nil
+    let hSeccomp = handler(Int32(KS_SYS_SECCOMP))
+    // Signals, tracing and memory access aimed at the supervisor: first argument is the pid.
+    var pidFirst: [Int] = []
+    for s in [KS_SYS_TKILL, KS_SYS_TGKILL, KS_SYS_PIDFD_OPEN, KS_SYS_PROCESS_VM_READV,
+              KS_SYS_PROCESS_VM_WRITEV, KS_SYS_RT_SIGQUEUEINFO, KS_SYS_RT_TGSIGQUEUEINFO] {
+        if let l = handler(Int32(s)) { pidFirst.append(l) }
+    }
+    let hKill = handler(Int32(KS_SYS_KILL))
+    let hPtrace = handler(Int32(KS_SYS_PTRACE))
+    a.ret(allow)
+
+    // execve: the supervisor judges it (Landlock still applies afterwards).
+    if let h = hExecve { a.bind(h); a.ret(plan.supervisor ? notify : allow) }
+    // execveat: judged by the supervisor; without one, fd-based exec is refused outright in enforce mode.
+    if let h = hExecveat {
+        a.bind(h)
+        if plan.supervisor { a.ret(notify) } else if enforce {
+            let refuse = a.returnLabel(eacces)
+            a.load(BPF.offArg(4))
+            a.jump(BPF.jset, 0x1000, refuse, lAllow)                   // AT_EMPTY_PATH
+        } else { a.ret(allow) }
+    }
+    // mmap(PROT_EXEC) of a file: native code is judged by where it comes from.
+    if let h = hMmap {
+        a.bind(h)
+        a.load(BPF.offArg(2))
+        a.jump(BPF.jset, 0x4, -1, lAllow)                           // PROT_EXEC
+        a.load(BPF.offArg(3))
+        a.jump(BPF.jset, 0x20, lAllow, -1)                          // MAP_ANONYMOUS
+        a.ret(notify)
+    }
+    // seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER): a newer listener would steal our notifications.
+    if let h = hSeccomp {
+        a.bind(h)
+        a.load(BPF.offArg(0))
+        a.jump(BPF.jeq, 1, -1, lAllow)
+        let refuse = a.returnLabel(eperm)
+        a.load(BPF.offArg(1))
+        a.jump(BPF.jset, 0x8, refuse, lAllow)
+    }
+    let pids = spec.protectedPids.map { UInt32(bitPattern: $0) }
+    for l in pidFirst {
+        a.bind(l)
+        a.load(BPF.offArg(0))
+        denyIfAny(&a, pids, deny: eperm, otherwise: lAllow)
+    }
+    if let h = hKill {
+        a.bind(h)
+        a.load(BPF.offArg(0))
+        denyIfAny(&a, pids + [UInt32(bitPattern: -spec.protectedGroup), 0xFFFF_FFFF], deny: eperm, otherwise: lAllow)
+    }
+    if let h = hPtrace {
+        a.bind(h)
+        a.load(BPF.offArg(1))
+        denyIfAny(&a, pids, deny: eperm, otherwise: lAllow)
+    }
+    a.bind(lForeign)
+    a.ret(foreign)
+    a.bind(lAllow)
+    a.ret(allow)
+    return a.assemble()
+}
+
+/// Compare the loaded word with each value: deny on a match, else go to `otherwise`.
+func denyIfAny(_ a: inout Assembler, _ values: [UInt32], deny: UInt32, otherwise: Int) {
+    let lDenyHere = a.newLabel()
+    for (i, v) in values.enumerated() {
+        a.jump(BPF.jeq, v, lDenyHere, i == values.count - 1 ? otherwise : -1)
+    }
+    if values.isEmpty { a.jump(BPF.jeq, 0, otherwise, otherwise) }
+    a.bind(lDenyHere)
+    a.ret(deny)
+}

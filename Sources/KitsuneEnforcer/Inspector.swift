@@ -1,0 +1,136 @@
+// Reads what a stopped process asked for (its memory, its cwd and fds through /proc) and resolves
+// files the way the kernel will. Everything read here is untrusted and bounded.
+import CKitsuneSys
+
+/// Bounds on what is read from a target.
+enum Limits {
+    static let pathMax = 4096
+    static let argMax = 256
+    static let argBytesMax = 64 * 1024
+    static let hashCacheEntries = 512
+}
+
+/// Reads strings and pointer arrays from another process.
+struct TargetMemory {
+    let pid: Int
+
+    /// A NUL-terminated string at `address`, read page by page; nil when unreadable or too long.
+    func string(at address: UInt64, max: Int = Limits.pathMax) -> Bytes? {
+        guard address != 0 else { return nil }
+        var out: Bytes = []
+        var addr = address
+        var chunk = Bytes(repeating: 0, count: 256)
+        while out.count < max {
+            // Never cross a page boundary in one read: the next page may be unmapped.
+            let toPage = Int(4096 - (addr & 4095))
+            let want = min(chunk.count, toPage)
+            let n = chunk.withUnsafeMutableBufferPointer { ks_read_mem(Int32(pid), addr, $0.baseAddress, want) }
+            if n <= 0 { return nil }
+            for i in 0..<Int(n) {
+                if chunk[i] == 0 { return out }
+                out.append(chunk[i])
+            }
+            addr &+= UInt64(n)
+        }
+        return nil
+    }
+
+    /// A NULL-terminated array of string pointers (argv, envp), bounded.
+    func stringArray(at address: UInt64, maxCount: Int = Limits.argMax) -> [Bytes]? {
+        guard address != 0 else { return [] }
+        var out: [Bytes] = []
+        var total = 0
+        var slot = address
+        var word = Bytes(repeating: 0, count: 8)
+        while out.count < maxCount {
+            let n = word.withUnsafeMutableBufferPointer { ks_read_mem(Int32(pid), slot, $0.baseAddress, 8) }
+            if n != 8 { return nil }
+            var p: UInt64 = 0
+            for k in 0..<8 { p |= UInt64(word[k]) << UInt64(8 * k) }
+            if p == 0 { return out }
+            guard let s = string(at: p, max: Limits.pathMax) else { return nil }
+            total += s.count
+            if total > Limits.argBytesMax { return out }
+            out.append(s)
+            slot &+= 8
+        }
+        return out
+    }
+}
+
+/// ``FileOracle`` over the real file system, resolving paths in the context of one target process.
+struct ProcOracle: FileOracle {
+    /// The process whose view (`/proc/self`, `/dev/fd`, cwd) paths are resolved in.
+    var pid = 0
+    var hashes: [FileIdentity: Bytes] = [:]
+
+    /// Rewrite paths that mean "this process" so they mean the target, not the supervisor.
+    func targetView(_ path: Bytes) -> Bytes {
+        let procSelf = Bytes(literal: "/proc/self/")
+        let procThread = Bytes(literal: "/proc/thread-self/")
+        let devFd = Bytes(literal: "/dev/fd/")
+        let p = procPath(pid, "/")
+        if path.hasPrefix(procSelf) { return p + Bytes(path[procSelf.count...]) }
+        if path.hasPrefix(procThread) { return p + Bytes(path[procThread.count...]) }
+        if path.hasPrefix(devFd) { return p + Bytes(literal: "fd/") + Bytes(path[devFd.count...]) }
+        if path == Bytes(literal: "/dev/stdin") { return p + Bytes(literal: "fd/0") }
+        return path
+    }
+
+    mutating func lookup(_ path: Bytes, cwd: Bytes) -> FileFacts {
+        let full = path.first == 47 ? targetView(path) : Path.join(cwd, path)
+        let fd = withCPath(full) { ks_open($0, ks_o_path() | ks_o_cloexec(), 0) }
+        if fd < 0 { return FileFacts(path: Path.normalize(full), kind: .missing) }
+        defer { _ = ks_close(fd) }
+        return facts(ofOpen: fd, fallback: full)
+    }
+
+    /// Facts about the file a target's descriptor refers to (`mmap`, `execveat(fd, "", AT_EMPTY_PATH)`).
+    mutating func lookup(fd targetFD: Int, of pid: Int) -> FileFacts {
+        let link = procPath(pid, "/fd/") + decimalBytes(targetFD)
+        let fd = withCPath(link) { ks_open($0, ks_o_path() | ks_o_cloexec(), 0) }
+        if fd < 0 { return FileFacts(path: link, kind: .missing) }
+        defer { _ = ks_close(fd) }
+        return facts(ofOpen: fd, fallback: link)
+    }
+
+    func facts(ofOpen fd: Int32, fallback: Bytes) -> FileFacts {
+        var st = ks_stat_t()
+        guard ks_fstat(fd, &st) == 0 else { return FileFacts(path: fallback, kind: .missing) }
+        var path = canonicalPath(ofFD: fd) ?? fallback
+        let memfd = Bytes(literal: "/memfd:")
+        let deleted = Bytes(literal: " (deleted)")
+        if path.hasSuffix(deleted) { path.removeLast(deleted.count) }
+        let identity = FileIdentity(dev: st.dev, ino: st.ino, size: st.size,
+                                    mtime: st.mtime_sec &* 1_000_000_000 &+ st.mtime_nsec,
+                                    ctime: st.ctime_sec &* 1_000_000_000 &+ st.ctime_nsec)
+        if path.hasPrefix(memfd) {
+            return FileFacts(path: Bytes(path[1...]), kind: .memfd, size: Int(st.size), identity: identity)
+        }
+        let kind: FileKind
+        if st.kind == 1 { kind = .regular } else if path.hasPrefix(Bytes(literal: "pipe:")) || path.hasPrefix(Bytes(literal: "socket:")) { kind = .stream } else { kind = .other }
+        return FileFacts(path: path, kind: kind, size: Int(st.size), identity: identity)
+    }
+
+    mutating func sha256(of file: FileFacts) -> Bytes? {
+        guard file.kind == .regular else { return nil }
+        if let h = hashes[file.identity] { return h }
+        let fd = withCPath(file.path) { ks_open($0, ks_o_rdonly() | ks_o_cloexec(), 0) }
+        if fd < 0 { return nil }
+        defer { _ = ks_close(fd) }
+        var st = ks_stat_t()
+        guard ks_fstat(fd, &st) == 0, st.ino == file.identity.ino, st.dev == file.identity.dev else { return nil }
+        var hasher = SHA256()
+        var buf = Bytes(repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBufferPointer { ks_read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { return nil }
+            if n == 0 { break }
+            buf.withUnsafeBufferPointer { hasher.update(UnsafeBufferPointer(rebasing: $0[0..<Int(n)])) }
+        }
+        let digest = hasher.finalize()
+        if hashes.count >= Limits.hashCacheEntries { hashes.removeAll() }
+        hashes[file.identity] = digest
+        return digest
+    }
+}

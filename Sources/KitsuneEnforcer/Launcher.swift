@@ -1,0 +1,160 @@
+// The enforcer's life: parse, validate, probe, lock the child down, supervise, exit like the child.
+import CKitsuneSys
+
+/// Run the enforcer; the return value is the process exit status.
+func runEnforcer() -> Int32 {
+    let argv = processArguments()
+    let options: Options
+    do { options = try parseArguments(argv) } catch {
+        complain(error.message)
+        return 2
+    }
+    if options.help { writeAll(1, Array(usageText.utf8)); return 0 }
+    if options.version { writeAll(1, Bytes(literal: "kitsune-enforcer ") + Bytes(literal: enforcerVersion) + [10]); return 0 }
+    let config: Configuration
+    do { config = try loadConfiguration(options) } catch {
+        complain(error.message)
+        return 2
+    }
+    let kernel = Kernel.probe()
+    let plan = Plan(kernel: kernel, policy: config.policy)
+    if options.probe { writeAll(1, probeReport(kernel: kernel, plan: plan, config: config)); return 0 }
+    if options.check { writeAll(1, policyReport(config)); return 0 }
+
+    let (opened, openError) = EventSink.open(config.policy.events, mode: config.policy.mode)
+    guard let sink = opened else { complain(openError); return 2 }
+    let commandArgv = Array(argv[options.commandIndex...])
+    guard let command = resolveCommand(commandArgv[0]) else {
+        complain(commandArgv[0] + Bytes(literal: ": command not found"))
+        return 127
+    }
+    return supervise(config: config, kernel: kernel, plan: plan, sink: sink, command: command,
+                     commandArgv: commandArgv, argvOffset: options.commandIndex)
+}
+
+/// Fork the protected command and serve it until it exits.
+func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink: EventSink, command: Bytes,
+               commandArgv: [Bytes], argvOffset: Int) -> Int32 {
+    let judge = ExecJudge(policy: config.policy, manifest: config.manifest)
+    let foreground = ks_isatty(0) == 1 && ks_tcgetpgrp(0) == ks_getpgrp()
+    let sigfd = ks_signalfd_all()
+    if sigfd < 0 { complain(Bytes(literal: "signalfd: ") + errorText(-sigfd)); return 2 }
+    let me = ks_getpid()
+    _ = ks_set_child_subreaper()
+    _ = ks_set_dumpable(0)     // same-uid processes may not ptrace us or read our memory
+
+    var standby: Standby?
+    if plan.supervisor && plan.mode == .audit {
+        standby = Standby.start(makeSupervisor: { listener in
+            Supervisor(listener: listener, judge: judge, sink: sink, initialPending: false, commandPid: -1)
+        }, sink: sink)
+    }
+    var protectedPids = [me]
+    if let s = standby { protectedPids.append(s.pid) }
+    guard let filter = buildFilter(FilterSpec(plan: plan, protectedPids: protectedPids, protectedGroup: ks_getpgrp())) else {
+        complain(Bytes(literal: "internal error: seccomp filter too large"))
+        return 2
+    }
+    var pair: [Int32] = [0, 0]
+    guard pair.withUnsafeMutableBufferPointer({ ks_socketpair($0.baseAddress) }) == 0 else {
+        complain(Bytes(literal: "socketpair failed"))
+        return 2
+    }
+    let setup = SandboxSetup(plan: plan, policy: config.policy, filter: filter,
+                             allowFiles: kernelAllowFiles(policy: config.policy, command: command),
+                             socket: pair[1], foreground: foreground)
+    let child = ks_fork()
+    if child < 0 { complain(Bytes(literal: "fork: ") + errorText(-child)); return 2 }
+    if child == 0 {
+        _ = ks_close(pair[0])
+        enterSandbox(setup, command: command, argv: ks_argv()! + argvOffset)
+    }
+    _ = ks_close(pair[1])
+    var listener: Int32 = -1
+    if plan.supervisor {
+        listener = ks_recv_fd(pair[0])
+        if listener < 0 { return waitForChild(child, sigfd: sigfd) }   // the child failed before exec; it said why
+    }
+    _ = ks_close(pair[0])
+    if let s = standby, listener >= 0 { _ = ks_send_fd(s.socket, listener); _ = ks_close(s.socket) }
+
+    var started = sink.header(action: "started")
+    started.string("version", enforcerVersion)
+    started.int("pid", Int(me))
+    started.int("command_pid", Int(child))
+    started.strings("command", commandArgv)
+    describe(&started, kernel: kernel, plan: plan, config: config)
+    sink.lambdaFields(&started, requestID: nil)
+    sink.emit(started)
+
+    var supervisor = Supervisor(listener: listener, judge: judge, sink: sink, commandPid: Int(child))
+    let status = serve(&supervisor, child: child, sigfd: sigfd)
+    standby?.release()
+    return finish(status)
+}
+
+/// The poll loop. Returns the command's wait status.
+func serve(_ supervisor: inout Supervisor, child: Int32, sigfd: Int32) -> Int32 {
+    var fds: [Int32] = supervisor.listener >= 0 ? [sigfd, supervisor.listener] : [sigfd]
+    var rev: [Int16] = [0, 0]
+    while true {
+        let r = fds.withUnsafeBufferPointer { f in rev.withUnsafeMutableBufferPointer { ks_poll(f.baseAddress, Int32(f.count), $0.baseAddress, -1) } }
+        if r < 0 { continue }
+        if rev[0] & 1 != 0 {
+            while true {
+                let sig = ks_signalfd_read(sigfd)
+                if sig <= 0 { break }
+                if sig == ks_sigchld() {
+                    if let status = reap(child) { return status }
+                } else if sig != 13 {          // SIGPIPE concerns only us
+                    _ = ks_kill(child, sig)
+                }
+            }
+        }
+        if fds.count > 1 {
+            if rev[1] & 1 != 0 {
+                if !supervisor.serveOne() { fds.removeLast() }
+            } else if rev[1] & 2 != 0 {
+                fds.removeLast()               // no filtered process left
+            }
+        }
+    }
+}
+
+/// Reap every exited child (we are a subreaper); the command's status when it is among them.
+func reap(_ child: Int32) -> Int32? {
+    var result: Int32?
+    while true {
+        var status: Int32 = 0
+        let pid = ks_waitpid(-1, &status, 1)
+        if pid <= 0 { return result }
+        if pid == child { result = status }
+    }
+}
+
+func waitForChild(_ child: Int32, sigfd: Int32) -> Int32 {
+    var status: Int32 = 0
+    _ = ks_waitpid(child, &status, 0)
+    return finish(status)
+}
+
+/// Exit status of the enforcer for the command's wait status; re-raise a fatal signal.
+func finish(_ status: Int32) -> Int32 {
+    if ks_wifexited(status) != 0 { return ks_wexitstatus(status) }
+    if ks_wifsignaled(status) != 0 { ks_die_by_signal(ks_wtermsig(status)) }
+    return 1
+}
+
+/// PATH lookup for a bare command name, like execvp.
+func resolveCommand(_ name: Bytes) -> Bytes? {
+    if name.contains(47) { return name }
+    let path = environment("PATH") ?? Bytes(literal: "/usr/local/bin:/usr/bin:/bin")
+    for dir in path.split(separator: 58) where !dir.isEmpty {
+        let candidate = dir + [47] + name
+        if withCPath(candidate, { ks_access_x($0) }) == 0 {
+            var st = ks_stat_t()
+            if withCPath(candidate, { ks_stat_path($0, &st) }) == 0 && st.kind == 1 { return candidate }
+        }
+    }
+    return nil
+}

@@ -1,0 +1,87 @@
+// Runs in the forked child, before exec: no_new_privs, Landlock, the seccomp filter, and hand the
+// notification listener to the supervisor. Any failure here exits 126 — the command is never
+// started with less protection than the started event announces.
+import CKitsuneSys
+
+/// What the child needs to lock itself down.
+struct SandboxSetup {
+    let plan: Plan
+    let policy: Policy
+    let filter: [sock_filter]
+    /// Extra files the kernel must allow to execute in allowlist mode (command, interpreters).
+    let allowFiles: [Bytes]
+    let socket: Int32
+    let foreground: Bool
+}
+
+/// Lock the current (child) process down and exec the command. Never returns.
+func enterSandbox(_ s: SandboxSetup, command: Bytes, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Never {
+    func die(_ what: StaticString, _ err: Int32) -> Never {
+        complain(Bytes(literal: "cannot start the protected command: ") + Bytes(literal: what) + Bytes(literal: ": ") + errorText(err))
+        ks_exit(126)
+    }
+    _ = ks_setpgid(0, 0)
+    if s.foreground { _ = ks_tcsetpgrp(0, ks_getpid()) }
+    var r = ks_set_no_new_privs()
+    if r < 0 { die("no_new_privs", -r) }
+    if s.plan.landlock {
+        r = applyLandlock(s)
+        if r < 0 { die("landlock", -r) }
+    }
+    let listener = s.filter.withUnsafeBufferPointer { ks_seccomp_install($0.baseAddress, UInt16($0.count), s.plan.supervisor ? 1 : 0) }
+    if listener < 0 { die("seccomp", -listener) }
+    if s.plan.supervisor {
+        r = ks_send_fd(s.socket, listener)
+        if r < 0 { die("handing over the seccomp listener", -r) }
+        _ = ks_close(listener)
+    }
+    _ = ks_close(s.socket)
+    _ = ks_restore_sigmask()
+    r = withCPath(command) { ks_execve($0, argv, ks_envp()) }
+    complain(command + Bytes(literal: ": ") + errorText(-r))
+    ks_exit(-r == ks_errno_enoent() ? 127 : 126)
+}
+
+/// Landlock: execution only beneath the trusted roots (or, with an allowlist, only the listed files
+/// and what the kernel needs to run them); from ABI 6 also no signals to processes outside.
+func applyLandlock(_ s: SandboxSetup) -> Int32 {
+    let execute = ks_ll_access_execute()
+    let abi = ks_landlock_abi()
+    let scope: UInt64 = s.plan.signalScope ? ks_ll_scope_signal() : 0
+    let ruleset = ks_landlock_create(execute, scope, abi)
+    if ruleset < 0 { return ruleset }
+    var targets: [Bytes]
+    if s.policy.allow.isEmpty {
+        targets = s.policy.trustedRoots
+    } else {
+        targets = s.policy.allow + s.allowFiles
+    }
+    for t in targets {
+        let fd = withCPath(t) { ks_open($0, ks_o_path() | ks_o_cloexec(), 0) }
+        if fd < 0 { continue }      // an allowlisted file that does not exist cannot be executed anyway
+        let r = ks_landlock_allow(ruleset, fd, execute)
+        _ = ks_close(fd)
+        if r < 0 { return r }
+    }
+    let r = ks_landlock_restrict(ruleset)
+    _ = ks_close(ruleset)
+    return r
+}
+
+/// In allowlist mode the kernel must also let the wrapped command and the interpreters of every
+/// allowed file run (the ELF loader, a script's `#!` interpreter).
+func kernelAllowFiles(policy: Policy, command: Bytes) -> [Bytes] {
+    guard !policy.allow.isEmpty else { return [] }
+    var out: [Bytes] = []
+    var queue = [command]
+    for a in policy.allow where a.last != 47 { queue.append(a) }
+    var seen = 0
+    while seen < queue.count && seen < 64 {
+        let f = queue[seen]
+        seen += 1
+        guard let c = canonicalExisting(f) else { continue }
+        if !out.contains(c) { out.append(c) }
+        if let interp = programInterpreter(of: c), !queue.contains(interp) { queue.append(interp) }
+    }
+    return out
+}

@@ -1,0 +1,108 @@
+// The resident loop: answer seccomp notifications (every exec, every executable file mapping),
+// forward signals to the command, reap children, and exit the way the command exited.
+import CKitsuneSys
+
+/// Answers notifications for the protected process tree.
+struct Supervisor {
+    let listener: Int32
+    let judge: ExecJudge
+    let sink: EventSink
+    var oracle = ProcOracle()
+    /// The wrapped command's first exec has not been seen yet (exempt from the allowlist).
+    var initialPending = true
+    let commandPid: Int
+
+    /// Handle one notification. Returns false when the listener is gone.
+    mutating func serveOne() -> Bool {
+        var n = ks_notif_t()
+        let r = ks_notif_recv(listener, &n)
+        if r == -ks_errno_enoent() { return true }     // the target died before we read it
+        if r < 0 { return false }
+        let deny = decide(n)
+        _ = ks_notif_respond(listener, n.id, deny)
+        return true
+    }
+
+    /// Decide one notification: 0 to let the syscall continue, else the errno it fails with.
+    mutating func decide(_ n: ks_notif_t) -> Int32 {
+        let pid = Int(n.pid)
+        let enforce = judge.policy.mode == .enforce
+        if n.arch != ks_audit_arch() || (ks_is_x86_64() == 1 && n.nr >= 0x4000_0000) {
+            // A foreign syscall ABI (only notified in audit mode; refused by the filter in enforce mode).
+            var v = Verdict()
+            v.violations = [Violation(reason: .abi, subject: [], action: .block)]
+            v.block = enforce
+            let exe = readLink(procPath(pid, "/exe")) ?? Bytes(literal: "unknown")
+            report(v, executable: exe, argv: [Bytes(literal: "syscall:") + decimalBytes(Int(n.nr))], syscall: "foreign_abi", pid: pid)
+            return enforce ? ks_errno_eperm() : 0
+        }
+        oracle.pid = pid
+        if n.nr == ks_nr(Int32(KS_SYS_MMAP)) {
+            let file = oracle.lookup(fd: Int(Int32(truncatingIfNeeded: n.arg(4))), of: pid)
+            guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
+            let v = judge.judgeMapping(file, oracle: &oracle)
+            if v.isClean { return 0 }
+            report(v, executable: file.path, argv: [], syscall: "mmap", pid: pid)
+            return v.block ? ks_errno_eperm() : 0
+        }
+        let isExecveat = n.nr == ks_nr(Int32(KS_SYS_EXECVEAT))
+        let mem = TargetMemory(pid: pid)
+        let pathPtr = isExecveat ? n.arg(1) : n.arg(0)
+        let argvPtr = isExecveat ? n.arg(2) : n.arg(1)
+        let envPtr = isExecveat ? n.arg(3) : n.arg(2)
+        let path = mem.string(at: pathPtr)
+        let argv = mem.stringArray(at: argvPtr)
+        let env = judge.policy.honeypot.values.isEmpty ? [] : (mem.stringArray(at: envPtr, maxCount: 4096) ?? [])
+        let cwd = readLink(procPath(pid, "/cwd")) ?? [47]
+        // Everything above came from the target's memory: only trust it if the target is still
+        // blocked in this very syscall (seccomp_unotify(2)).
+        guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
+        guard let path, let argv else {
+            // Unreadable (e.g. the process made itself undumpable): fail closed in enforce mode.
+            var v = Verdict()
+            v.violations = [Violation(reason: .drift, subject: [], action: .block)]
+            v.block = enforce
+            report(v, executable: Bytes(literal: "unreadable"), argv: [], syscall: isExecveat ? "execveat" : "execve", pid: pid)
+            return enforce ? ks_errno_eacces() : 0
+        }
+        var exe: FileFacts
+        let dirfd = Int(Int32(truncatingIfNeeded: n.arg(0)))
+        let emptyPath = isExecveat && (n.arg(4) & 0x1000) != 0 && path.isEmpty
+        if emptyPath {
+            exe = oracle.lookup(fd: dirfd, of: pid)
+        } else if isExecveat && path.first != 47 && dirfd != -100 {
+            exe = oracle.lookup(procPath(pid, "/fd/") + decimalBytes(dirfd) + [47] + path, cwd: cwd)
+        } else {
+            exe = oracle.lookup(path, cwd: cwd)
+        }
+        if exe.kind == .missing { return 0 }       // the kernel answers ENOENT itself (execvp's PATH walk)
+        let initial = initialPending && pid == commandPid
+        if initial { initialPending = false }
+        let attempt = ExecAttempt(executable: exe, argv: argv, cwd: cwd, environment: env, isInitial: initial)
+        let v = judge.judge(attempt, oracle: &oracle)
+        if v.isClean { return 0 }
+        report(v, executable: exe.path, argv: argv, syscall: isExecveat ? "execveat" : "execve", pid: pid)
+        return v.block ? ks_errno_eacces() : 0
+    }
+
+    mutating func report(_ v: Verdict, executable: Bytes, argv: [Bytes], syscall: StaticString, pid: Int) {
+        var digest: Bytes?
+        if let s = v.subject, s.kind == .regular { digest = oracle.sha256(of: s) }
+        sink.decision(DecisionReport(verdict: v, executable: executable, argv: argv, syscall: syscall,
+                                     pid: pid, sha256: digest, requestID: nil))
+    }
+}
+
+extension ks_notif_t {
+    /// Syscall argument `i` (0…5).
+    func arg(_ i: Int) -> UInt64 {
+        switch i {
+        case 0: return args.0
+        case 1: return args.1
+        case 2: return args.2
+        case 3: return args.3
+        case 4: return args.4
+        default: return args.5
+        }
+    }
+}

@@ -1,0 +1,100 @@
+// Thin Swift helpers over CKitsuneSys for byte-string paths and file I/O.
+import CKitsuneSys
+
+/// Call `body` with `path` as a NUL-terminated C string.
+func withCPath<T>(_ path: Bytes, _ body: (UnsafePointer<CChar>) -> T) -> T {
+    var z = path
+    z.append(0)
+    return z.withUnsafeBufferPointer { buf in
+        buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) { body($0) }
+    }
+}
+
+/// The bytes of a NUL-terminated C string.
+func bytes(ofCString p: UnsafePointer<CChar>) -> Bytes {
+    var out: Bytes = []
+    var i = 0
+    while p[i] != 0 { out.append(UInt8(bitPattern: p[i])); i += 1 }
+    return out
+}
+
+/// Write all of `data` to `fd`, ignoring errors (events and messages must never stop the supervisor).
+func writeAll(_ fd: Int32, _ data: Bytes) {
+    data.withUnsafeBufferPointer { _ = ks_write_all(fd, $0.baseAddress, $0.count) }
+}
+
+/// One line on standard error: `kitsune-enforcer: MESSAGE`.
+func complain(_ message: Bytes) {
+    writeAll(2, Bytes(literal: "kitsune-enforcer: ") + message + [10])
+}
+
+/// Read a whole file (bounded); nil with an errno on failure.
+func readFile(_ path: Bytes, limit: Int = 16 << 20) -> (Bytes?, Int32) {
+    let fd = withCPath(path) { ks_open($0, ks_o_rdonly() | ks_o_cloexec(), 0) }
+    if fd < 0 { return (nil, -fd) }
+    defer { _ = ks_close(fd) }
+    var out: Bytes = []
+    var chunk = Bytes(repeating: 0, count: 65536)
+    while out.count <= limit {
+        let n = chunk.withUnsafeMutableBufferPointer { ks_read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { return (nil, Int32(-n)) }
+        if n == 0 { return (out, 0) }
+        out.append(contentsOf: chunk[0..<Int(n)])
+    }
+    return (nil, 27) // EFBIG
+}
+
+/// The target of a symbolic link (e.g. `/proc/PID/fd/N`).
+func readLink(_ path: Bytes) -> Bytes? {
+    var buf = Bytes(repeating: 0, count: 4096)
+    let n = withCPath(path) { p in buf.withUnsafeMutableBufferPointer { b in
+        b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { ks_readlink(p, $0, b.count) }
+    } }
+    guard n > 0 else { return nil }
+    return Bytes(buf[0..<Int(n)])
+}
+
+/// Text of an errno value.
+func errorText(_ err: Int32) -> Bytes {
+    guard let p = ks_strerror(err) else { return decimalBytes(Int(err)) }
+    return bytes(ofCString: p)
+}
+
+/// `/proc/PID/` + suffix.
+func procPath(_ pid: Int, _ suffix: StaticString) -> Bytes {
+    Bytes(literal: "/proc/") + decimalBytes(pid) + Bytes(literal: suffix)
+}
+
+/// A file's canonical path through an open descriptor of ours (`/proc/self/fd/N`).
+func canonicalPath(ofFD fd: Int32) -> Bytes? {
+    readLink(Bytes(literal: "/proc/self/fd/") + decimalBytes(Int(fd)))
+}
+
+/// Resolve a directory to its canonical path; nil when it does not exist or is not a directory.
+func canonicalDirectory(_ path: Bytes) -> Bytes? {
+    let fd = withCPath(path) { ks_open($0, ks_o_path() | ks_o_cloexec() | ks_o_directory(), 0) }
+    if fd < 0 { return nil }
+    defer { _ = ks_close(fd) }
+    return canonicalPath(ofFD: fd)
+}
+
+/// Resolve any existing path to its canonical form.
+func canonicalExisting(_ path: Bytes) -> Bytes? {
+    let fd = withCPath(path) { ks_open($0, ks_o_path() | ks_o_cloexec(), 0) }
+    if fd < 0 { return nil }
+    defer { _ = ks_close(fd) }
+    return canonicalPath(ofFD: fd)
+}
+
+/// An environment variable of this process.
+func environment(_ name: StaticString) -> Bytes? {
+    guard let envp = ks_envp() else { return nil }
+    let prefix = Bytes(literal: name) + [61]
+    var i = 0
+    while let entry = envp[i] {
+        let e = bytes(ofCString: entry)
+        if e.hasPrefix(prefix) { return Bytes(e[prefix.count...]) }
+        i += 1
+    }
+    return nil
+}

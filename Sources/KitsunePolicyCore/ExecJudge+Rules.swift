@@ -1,0 +1,156 @@
+// The rules applied to an exec or an executable mapping.
+
+/// Judges exec attempts and executable mappings against a policy.
+public struct ExecJudge {
+    public let policy: Policy
+    public let manifest: ManifestIndex?
+
+    public init(policy: Policy, manifest: ManifestIndex?) {
+        self.policy = policy
+        self.manifest = manifest
+    }
+
+    /// Judge an `execve`/`execveat`.
+    public func judge<O: FileOracle>(_ attempt: ExecAttempt, oracle: inout O) -> Verdict {
+        var out = Verdict()
+        var subject = attempt.executable
+        let exe = attempt.executable
+        if exe.kind == .memfd {
+            add(&out, .fileless, exe.path)
+            return finish(out, subject: exe)
+        }
+        let base = Path.baseName(exe.path)
+        if !isTrusted(exe, oracle: &oracle) { add(&out, .drift, exe.path) }
+        if let rule = policy.loaders.first(where: { matches(base, $0.names) }) {
+            let parsed = parseLoader(attempt.argv, rule)
+            for code in parsed.code {
+                for part in code.split(separator: 58) where !part.isEmpty {
+                    judgeNativeCode(oracle.lookup(part, cwd: attempt.cwd), into: &out)
+                }
+            }
+            if let target = parsed.target {
+                let facts = oracle.lookup(target, cwd: attempt.cwd)
+                if facts.kind == .memfd || facts.kind == .stream {
+                    add(&out, .fileless, facts.path)
+                } else if facts.kind == .regular {
+                    subject = facts
+                    if !isTrusted(facts, oracle: &oracle) { add(&out, .loader, facts.path) }
+                }
+            }
+        }
+        if let rule = policy.interpreters.first(where: { matches(base, $0.names) }), policy.interpreterScripts != .off {
+            for script in interpreterScripts(attempt.argv, rule) {
+                let facts = oracle.lookup(script, cwd: attempt.cwd)
+                if facts.kind == .memfd {
+                    add(&out, .fileless, facts.path)
+                } else if facts.kind == .stream || (facts.kind == .regular && !isBeneathTrusted(facts.path)) {
+                    add(&out, .interpreterScript, facts.path, policy.interpreterScripts)
+                }
+            }
+        }
+        if subject.kind == .regular && isBlocked(subject, oracle: &oracle) {
+            add(&out, .blocklist, subject.path)
+        }
+        if !attempt.isInitial && !policy.allow.isEmpty && !isAllowed(subject.path) {
+            add(&out, .notAllowlisted, subject.path)
+        }
+        if !policy.honeypot.values.isEmpty && carriesDecoy(attempt) {
+            add(&out, .honeypot, subject.path, .report)
+        }
+        return finish(out, subject: subject)
+    }
+
+    /// Judge a file mapped executable (`mmap(PROT_EXEC)` of a file descriptor).
+    public func judgeMapping<O: FileOracle>(_ file: FileFacts, oracle: inout O) -> Verdict {
+        var out = Verdict()
+        judgeNativeCode(file, into: &out, oracle: &oracle)
+        return finish(out, subject: file)
+    }
+
+    func judgeNativeCode(_ file: FileFacts, into out: inout Verdict) {
+        guard policy.nativeCode != .off else { return }
+        if file.kind == .memfd { add(&out, .fileless, file.path, policy.nativeCode); return }
+        if file.kind == .regular && !isBeneathTrusted(file.path) { add(&out, .drift, file.path, policy.nativeCode) }
+    }
+
+    func judgeNativeCode<O: FileOracle>(_ file: FileFacts, into out: inout Verdict, oracle: inout O) {
+        judgeNativeCode(file, into: &out)
+        if out.isClean && policy.nativeCode != .off && file.kind == .regular && !matchesManifest(file, oracle: &oracle) {
+            add(&out, .drift, file.path, policy.nativeCode)
+        }
+    }
+
+    // MARK: - rules
+
+    /// Beneath a package or system root and, when a manifest covers it, identical to the inventory.
+    public func isTrusted<O: FileOracle>(_ file: FileFacts, oracle: inout O) -> Bool {
+        file.kind == .regular && isBeneathTrusted(file.path) && matchesManifest(file, oracle: &oracle)
+    }
+
+    public func isBeneathTrusted(_ path: Bytes) -> Bool {
+        for root in policy.trustedRoots where Path.isBeneath(path, root) { return true }
+        return false
+    }
+
+    func matchesManifest<O: FileOracle>(_ file: FileFacts, oracle: inout O) -> Bool {
+        guard let manifest, manifest.covers(file.path) else { return true }
+        guard let record = manifest.record(file.path), record.size == file.size else { return false }
+        return oracle.sha256(of: file) == record.sha256
+    }
+
+    func isBlocked<O: FileOracle>(_ file: FileFacts, oracle: inout O) -> Bool {
+        let base = Path.baseName(file.path)
+        if matches(base, policy.blockNames) { return true }
+        for p in policy.blockPaths where p == file.path { return true }
+        if !policy.blockHashes.isEmpty, let digest = oracle.sha256(of: file) {
+            for h in policy.blockHashes where h == digest { return true }
+        }
+        return false
+    }
+
+    func isAllowed(_ path: Bytes) -> Bool {
+        for entry in policy.allow {
+            if entry.last == 47 ? path.hasPrefix(entry) : path == entry { return true }
+        }
+        return false
+    }
+
+    func carriesDecoy(_ attempt: ExecAttempt) -> Bool {
+        for value in policy.honeypot.values where !value.isEmpty {
+            for a in attempt.argv where a.contains(bytes: value) { return true }
+            for e in attempt.environment where e.contains(bytes: value) { return true }
+        }
+        return false
+    }
+
+    func matches(_ name: Bytes, _ patterns: [Bytes]) -> Bool {
+        for p in patterns where Path.globMatch(name, p) { return true }
+        return false
+    }
+
+    func add(_ v: inout Verdict, _ reason: Reason, _ subject: Bytes, _ action: ControlAction = .block) {
+        guard action != .off else { return }
+        v.violations.append(Violation(reason: reason, subject: subject, action: action))
+    }
+
+    func finish(_ v: Verdict, subject: FileFacts) -> Verdict {
+        var out = v
+        out.subject = subject
+        out.violations.sort { Self.rank($0.reason) < Self.rank($1.reason) }
+        out.block = policy.mode == .enforce && out.violations.contains { $0.action == .block }
+        return out
+    }
+
+    static func rank(_ r: Reason) -> Int {
+        switch r {
+        case .blocklist: return 0
+        case .fileless: return 1
+        case .loader: return 2
+        case .drift: return 3
+        case .abi: return 4
+        case .interpreterScript: return 5
+        case .notAllowlisted: return 6
+        case .honeypot: return 7
+        }
+    }
+}

@@ -1,0 +1,113 @@
+// The enforcement policy: what may execute. Loaded from the built-in defaults, then the user's
+// policy file, then command-line flags (each layer overrides the one before; see docs/policy.md).
+
+/// Audit reports; enforce blocks.
+public enum Mode {
+    case enforce, audit
+
+    public var name: Bytes { self == .enforce ? Bytes(literal: "enforce") : Bytes(literal: "audit") }
+}
+
+/// What to do about one class of finding.
+public enum ControlAction {
+    /// Blocked in enforce mode, reported in audit mode.
+    case block
+    /// Reported in both modes, never blocked.
+    case report
+    /// Ignored.
+    case off
+}
+
+/// How an interpreter receives its program, so that `sh /tmp/x.sh` can be told from `sh -c 'cmd'`.
+public struct InterpreterRule {
+    /// Base-name patterns (`python3*`, `sh`).
+    public var names: [Bytes] = []
+    /// Options whose presence means the program is given inline or by module name (`-c`, `-e`, `-m`).
+    public var inlineOptions: [Bytes] = []
+    /// Options that take a value in the next argument (`-W arg`).
+    public var valueOptions: [Bytes] = []
+    /// Options whose value is itself a script file to judge (`node --require FILE`).
+    public var scriptOptions: [Bytes] = []
+
+    public init() {}
+}
+
+/// How a dynamic loader (`ld-linux*.so*`) is told which program to run.
+public struct LoaderRule {
+    public var names: [Bytes] = []
+    /// Options taking a value (`--argv0 X`).
+    public var valueOptions: [Bytes] = []
+    /// Options whose value is native code or a library directory (`--preload`, `--library-path`).
+    public var codeOptions: [Bytes] = []
+
+    public init() {}
+}
+
+/// Decoy credentials planted for attackers; any use is reported.
+public struct HoneypotConfig {
+    /// Decoy values (an exec whose argv or environment carries one is reported).
+    public var values: [Bytes] = []
+    /// Decoy files (an open of one is reported).
+    public var files: [Bytes] = []
+
+    public init() {}
+}
+
+/// The complete, merged policy.
+public struct Policy {
+    public var mode: Mode = .enforce
+    /// Directories of the deployed code (`/var/task`, `/opt`).
+    public var packageRoots: [Bytes] = []
+    /// Trusted read-only runtime and OS directories.
+    public var systemRoots: [Bytes] = []
+    /// Content inventory; a file beneath its root that differs from it is drift.
+    public var manifest: Bytes?
+    /// Blocked base names (glob patterns allowed).
+    public var blockNames: [Bytes] = []
+    /// Blocked absolute paths.
+    public var blockPaths: [Bytes] = []
+    /// Blocked SHA-256 digests (32 bytes each).
+    public var blockHashes: [Bytes] = []
+    /// When non-empty, only these files (or directories, written with a trailing `/`) may be executed
+    /// after the wrapped command itself.
+    public var allow: [Bytes] = []
+    /// An allowed interpreter fed a script from outside the trusted roots.
+    public var interpreterScripts: ControlAction = .block
+    /// Native code mapped executable from outside the trusted roots (`LD_PRELOAD`, `dlopen`, `ld.so /tmp/x`).
+    public var nativeCode: ControlAction = .block
+    public var interpreters: [InterpreterRule] = []
+    public var loaders: [LoaderRule] = []
+    public var honeypot = HoneypotConfig()
+    /// Where events go: a file path, or `-` for standard output; nil for standard error.
+    public var events: Bytes?
+
+    public init() {}
+
+    /// Directories whose executables are trusted: package roots then system roots.
+    public var trustedRoots: [Bytes] { packageRoots + systemRoots }
+
+    /// Add a `--block` entry: a base name, an absolute path, or `sha256:HEX`.
+    public mutating func addBlock(_ entry: Bytes) throws(ParseError) {
+        let prefix = Bytes(literal: "sha256:")
+        if entry.hasPrefix(prefix) {
+            guard let digest = parseHex(Bytes(entry[prefix.count...])), digest.count == 32 else {
+                throw ParseError(line: 0, "block entry `sha256:` needs 64 hexadecimal digits")
+            }
+            blockHashes.append(digest)
+        } else if entry.first == 47 {
+            blockPaths.append(Path.normalize(entry))
+        } else if entry.isEmpty || entry.contains(47) {
+            throw ParseError(line: 0, "block entry must be a base name, an absolute path or sha256:HEX")
+        } else {
+            blockNames.append(entry)
+        }
+    }
+
+    /// Add an `--allow` entry (absolute path; a trailing `/` allows a whole directory).
+    public mutating func addAllow(_ entry: Bytes) throws(ParseError) {
+        guard entry.first == 47 else { throw ParseError(line: 0, "allow entry must be an absolute path") }
+        var normalized = Path.normalize(entry)
+        if entry.last == 47 && normalized != [47] { normalized.append(47) }
+        allow.append(normalized)
+    }
+}

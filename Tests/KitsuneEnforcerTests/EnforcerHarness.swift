@@ -1,0 +1,186 @@
+import Foundation
+import KitsunePolicyCore
+import XCTest
+
+/// Test fixtures: a deployed "package" directory with a helper binary, a world-writable directory
+/// standing in for /tmp, and payloads dropped there — and a runner that starts the real
+/// `kitsune-enforcer` binary, as the unprivileged user `nobody` when the tests run as root (like a
+/// Lambda function), capturing its output and its JSON events.
+final class EnforcerFixture: @unchecked Sendable {
+    static let shared: EnforcerFixture = {
+        do { return try EnforcerFixture() } catch { fatalError("cannot set up enforcer fixtures: \(error)") }
+    }()
+
+    let root: URL
+    let package: URL
+    let writable: URL
+    let enforcer: String
+    let attack: String          // packaged helper performing one attack technique
+    let tool: String            // packaged legitimate program (prints PAYLOAD RAN)
+    let payload: String         // dropped program in the writable dir
+    let payloadLibrary: String  // dropped shared object in the writable dir
+    let loader = "/lib64/ld-linux-x86-64.so.2"
+    let unprivileged: Bool
+
+    init() throws {
+        let fm = FileManager.default
+        root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kitsune-enforcer-tests-\(getpid())")
+        try? fm.removeItem(at: root)
+        package = root.appendingPathComponent("task")
+        writable = root.appendingPathComponent("tmp")
+        try fm.createDirectory(at: package.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        try fm.createDirectory(at: writable, withIntermediateDirectories: true)
+        chmod(root.path, 0o755)
+        chmod(package.path, 0o755)
+        chmod(package.appendingPathComponent("bin").path, 0o755)
+        chmod(writable.path, 0o1777)
+        enforcer = try Self.builtProduct("kitsune-enforcer")
+        let fixtures = try Self.fixturesDirectory()
+        attack = package.appendingPathComponent("bin/attack").path
+        tool = package.appendingPathComponent("bin/tool").path
+        payload = writable.appendingPathComponent("payload").path
+        payloadLibrary = writable.appendingPathComponent("payload.so").path
+        try Self.compile([fixtures.appendingPathComponent("attack.c").path, "-o", attack])
+        try Self.compile([fixtures.appendingPathComponent("payload.c").path, "-o", tool])
+        try Self.compile([fixtures.appendingPathComponent("payload.c").path, "-o", payload])
+        try Self.compile(["-shared", "-fPIC", "-DAS_LIBRARY", fixtures.appendingPathComponent("payload.c").path, "-o", payloadLibrary])
+        for f in [attack, tool, payload, payloadLibrary] { chmod(f, 0o755) }
+        unprivileged = getuid() == 0
+    }
+
+    /// A product built next to the test bundle (`.build/debug/NAME`), or `$KITSUNE_BUILD_DIR/NAME`.
+    static func builtProduct(_ name: String) throws -> String {
+        var dirs: [URL] = []
+        if let d = ProcessInfo.processInfo.environment["KITSUNE_BUILD_DIR"] { dirs.append(URL(fileURLWithPath: d)) }
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<4 { dirs.append(dir); dir = dir.deletingLastPathComponent() }
+        for d in dirs {
+            let candidate = d.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw FixtureError("\(name) not found near \(exe.path); build it first (swift build)")
+    }
+
+    static func fixturesDirectory() throws -> URL {
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+        if FileManager.default.fileExists(atPath: here.appendingPathComponent("attack.c").path) { return here }
+        if let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil) { return url }
+        throw FixtureError("Fixtures directory not found")
+    }
+
+    /// Compile a C fixture with the system C compiler (cc) or the toolchain's clang.
+    static func compile(_ args: [String]) throws {
+        for compiler in ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"] + toolchainClang() where FileManager.default.isExecutableFile(atPath: compiler) {
+            let r = try run([compiler] + args, timeout: 120)
+            guard r.status == 0 else { throw FixtureError("compiling \(args) failed: \(r.stderr)") }
+            return
+        }
+        throw FixtureError("no C compiler found (install gcc)")
+    }
+
+    static func toolchainClang() -> [String] {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        return path.split(separator: ":").map { "\($0)/clang" }
+    }
+
+    /// Copy a file into the package (or anywhere) with mode 0755.
+    func install(_ source: String, as destination: String, mode: Int = 0o755) throws {
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: destination)
+        try fm.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try fm.copyItem(atPath: source, toPath: destination)
+        chmod(destination, mode_t(mode))
+    }
+
+    func write(_ text: String, to path: String, mode: Int = 0o755) throws {
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        chmod(path, mode_t(mode))
+    }
+
+    /// Run `kitsune-enforcer OPTIONS -- COMMAND` and collect everything.
+    func enforce(_ options: [String], _ command: [String], mode: String = "enforce", environment: [String: String] = [:],
+                 stdin: String? = nil, timeout: TimeInterval = 30) throws -> EnforcedRun {
+        let events = writable.appendingPathComponent("events-\(UUID().uuidString).jsonl").path
+        var args = [enforcer, "--mode", mode, "--events", events, "--package", package.path] + options + ["--"] + command
+        if unprivileged { args = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + args }
+        let r = try Self.run(args, environment: environment, stdin: stdin, timeout: timeout)
+        let lines = (try? String(contentsOfFile: events, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: events)
+        let parsed = try lines.split(separator: "\n").map { line -> [String: Any] in
+            guard let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw FixtureError("event is not a JSON object: \(line)")
+            }
+            return obj
+        }
+        return EnforcedRun(status: r.status, stdout: r.stdout, stderr: r.stderr, events: parsed)
+    }
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Run a process to completion with output captured in files (no pipe deadlocks), bounded in time.
+    static func run(_ args: [String], environment: [String: String] = [:], stdin: String? = nil,
+                    timeout: TimeInterval = 30) throws -> Output {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: args[0])
+        p.arguments = Array(args.dropFirst())
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let dir = FileManager.default.temporaryDirectory
+        let out = dir.appendingPathComponent("kout-\(UUID().uuidString)"), err = dir.appendingPathComponent("kerr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: err) }
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        p.standardError = try FileHandle(forWritingTo: err)
+        let input = Pipe()
+        p.standardInput = input
+        try p.run()
+        if let s = stdin { input.fileHandleForWriting.write(Data(s.utf8)) }
+        try? input.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(2000) }
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            throw FixtureError("timed out after \(timeout)s: \(args.joined(separator: " "))")
+        }
+        let status = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+        return Output(status: status,
+                      stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    /// SHA-256 of a file, hex.
+    func sha256(_ path: String) throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return String(decoding: hexBytes(SHA256.hash([UInt8](data))), as: UTF8.self)
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// The outcome of one enforced run.
+struct EnforcedRun {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+    let events: [[String: Any]]
+
+    var started: [String: Any]? { events.first { $0["action"] as? String == "started" } }
+    /// `blocked` and `reported` events.
+    var decisions: [[String: Any]] { events.filter { $0["action"] as? String != "started" } }
+
+    /// Decisions with this reason.
+    func decisions(_ reason: String) -> [[String: Any]] { decisions.filter { $0["reason"] as? String == reason } }
+
+    func control(_ name: String) -> String? { (started?["controls"] as? [String: Any])?[name] as? String }
+}

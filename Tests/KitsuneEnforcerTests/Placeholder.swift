@@ -1,1 +1,0 @@
-// Tests for KitsuneEnforcer live in this folder.

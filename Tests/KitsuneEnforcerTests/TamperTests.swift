@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+
+/// Control 6: inheritance and tamper resistance, and what happens when the supervisor dies.
+final class TamperTests: XCTestCase {
+    let f = EnforcerFixture.shared
+
+    func testProtectedProcessCannotLiftOrAttack() throws {
+        for mode in ["enforce", "audit"] {
+            // $PPID of the shell is the supervisor.
+            let script = """
+            \(f.attack) listener; \(f.attack) kill $PPID; \(f.attack) tgkill $PPID; \(f.attack) ptrace $PPID; \
+            \(f.attack) pidfd-open $PPID; \(f.attack) kill-all; \(f.attack) nnp-off; \(f.attack) plain-filter
+            """
+            let r = try f.enforce([], ["/bin/sh", "-c", script], mode: mode)
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            XCTAssertEqual(lines, ["ERR EPERM", "ERR EPERM", "ERR EPERM", "ERR EPERM", "ERR EPERM", "ERR EPERM", "ERR EINVAL", "OK"], mode)
+            XCTAssertEqual(r.status, 0)
+        }
+    }
+
+    func testForeignSyscallABIIsRefused() throws {
+        let r = try f.enforce([], [f.attack, "int80"])
+        XCTAssertEqual(r.stdout, "ERR EPERM\n")
+        let a = try f.enforce([], [f.attack, "int80"], mode: "audit")
+        XCTAssertEqual(a.stdout, "OK\n")
+        XCTAssertEqual(a.decisions("syscall_abi").first?["action"] as? String, "reported")
+    }
+
+    /// Kill the supervisor while the command waits on stdin, then let it try to exec.
+    func runWithSupervisorKilled(mode: String) throws -> (output: String, events: String) {
+        let events = f.writable.appendingPathComponent("kill-\(mode)-\(UUID().uuidString).jsonl").path
+        let out = f.writable.appendingPathComponent("kill-\(mode)-\(UUID().uuidString).out").path
+        let fifo = f.writable.appendingPathComponent("fifo-\(UUID().uuidString)").path
+        XCTAssertEqual(mkfifo(fifo, 0o666), 0)
+        chmod(fifo, 0o666)
+        let script = "read line < \(fifo); \(f.tool) && echo EXEC-ALLOWED || echo EXEC-REFUSED; echo finished"
+        var args = [f.enforcer, "--mode", mode, "--events", events, "--package", f.package.path, "--", "/bin/sh", "-c", "\(script) > \(out) 2>&1"]
+        if f.unprivileged { args = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + args }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: args[0])
+        p.arguments = Array(args.dropFirst())
+        try p.run()
+        // Wait for the started event, then kill the supervisor (the enforcer's own pid).
+        var supervisor: Int32 = 0
+        for _ in 0..<500 {
+            if let text = try? String(contentsOfFile: events, encoding: .utf8), let line = text.split(separator: "\n").first,
+               let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let pid = obj["pid"] as? Int {
+                supervisor = Int32(pid)
+                break
+            }
+            usleep(10_000)
+        }
+        XCTAssertGreaterThan(supervisor, 0)
+        kill(supervisor, SIGKILL)
+        p.waitUntilExit()
+        let writer = open(fifo, O_WRONLY)
+        _ = write(writer, "go\n", 3)
+        close(writer)
+        var output = ""
+        for _ in 0..<500 {
+            output = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            if output.contains("finished") { break }
+            usleep(10_000)
+        }
+        return (output, (try? String(contentsOfFile: events, encoding: .utf8)) ?? "")
+    }
+
+    func testEnforceFailsClosedWhenTheSupervisorIsKilled() throws {
+        let r = try runWithSupervisorKilled(mode: "enforce")
+        XCTAssertTrue(r.output.contains("EXEC-REFUSED"), r.output)
+        XCTAssertFalse(r.output.contains("PAYLOAD RAN"))
+    }
+
+    func testAuditFailsOpenWhenTheSupervisorIsKilled() throws {
+        let r = try runWithSupervisorKilled(mode: "audit")
+        XCTAssertTrue(r.output.contains("PAYLOAD RAN"), r.output)
+        XCTAssertTrue(r.output.contains("EXEC-ALLOWED"), r.output)
+        XCTAssertTrue(r.events.contains("\"reason\":\"supervisor_lost\""), r.events)
+    }
+}

@@ -41,7 +41,6 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink: EventSin
     if sigfd < 0 { complain(Bytes(literal: "signalfd: ") + errorText(-sigfd)); return 2 }
     let me = ks_getpid()
     _ = ks_set_child_subreaper()
-    _ = ks_set_dumpable(0)     // same-uid processes may not ptrace us or read our memory
 
     var standby: Standby?
     if plan.supervisor && plan.mode == .audit {
@@ -70,6 +69,9 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink: EventSin
         enterSandbox(setup, command: command, argv: ks_argv()! + argvOffset)
     }
     _ = ks_close(pair[1])
+    // Same-uid processes may not ptrace us or read our memory. Only after the fork: the flag is
+    // inherited, and a non-dumpable child could not be inspected before its first exec.
+    _ = ks_set_dumpable(0)
     var listener: Int32 = -1
     if plan.supervisor {
         listener = ks_recv_fd(pair[0])

@@ -21,6 +21,7 @@ struct Standby {
         let pid = ks_fork()
         if pid < 0 { return nil }
         if pid == 0 {
+            _ = ks_set_dumpable(0)
             _ = ks_close(pipe[1])
             _ = ks_close(pair[0])
             let null = withCPath(Bytes(literal: "/dev/null")) { ks_open($0, ks_o_rdonly(), 0) }

@@ -89,7 +89,8 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink: EventSin
     sink.lambdaFields(&started, requestID: nil)
     sink.emit(started)
 
-    var supervisor = Supervisor(listener: listener, judge: judge, sink: sink, commandPid: Int(child))
+    var supervisor = Supervisor(listener: listener, judge: judge, sink: sink, commandPid: Int(child),
+                                inFlight: standby?.inFlight)
     let status = serve(&supervisor, child: child, sigfd: sigfd)
     standby?.release()
     return finish(status)

@@ -12,8 +12,15 @@ struct Standby {
     /// Write end of the liveness pipe; closes when the supervisor dies.
     let alive: Int32
 
+    /// Shared with the supervisor: the id of the notification it is deciding (0 when idle). A
+    /// notification the supervisor received but never answered is invisible to other readers of
+    /// the listener, so the standby answers it on takeover.
+    let inFlight: UnsafeMutablePointer<UInt64>
+
     /// Fork the standby. It waits for the listener, then for the supervisor to go away.
     static func start(makeSupervisor: (Int32) -> Supervisor, sink: EventSink) -> Standby? {
+        guard let shared = ks_shared_words() else { return nil }
+        let inFlight = UnsafeMutablePointer<UInt64>(mutating: UnsafePointer(shared))
         var pipe: [Int32] = [0, 0]
         var pair: [Int32] = [0, 0]
         guard pipe.withUnsafeMutableBufferPointer({ ks_pipe($0.baseAddress) }) == 0 else { return nil }
@@ -43,6 +50,8 @@ struct Standby {
                 if r <= 0 || rev[0] & 2 != 0 { ks_exit(0) }     // nothing left to watch
             } else {
                 reportLoss(sink)
+                let orphan = inFlight.pointee
+                if orphan != 0 { _ = ks_notif_respond(listener, orphan, 0) }
             }
             var supervisor = makeSupervisor(listener)
             while true {
@@ -54,7 +63,7 @@ struct Standby {
         }
         _ = ks_close(pipe[0])
         _ = ks_close(pair[1])
-        return Standby(pid: pid, socket: pair[0], alive: pipe[1])
+        return Standby(pid: pid, socket: pair[0], alive: pipe[1], inFlight: inFlight)
     }
 
     /// Tell the standby the supervisor is finishing normally.

@@ -11,6 +11,8 @@ struct Supervisor {
     /// The wrapped command's first exec has not been seen yet (exempt from the allowlist).
     var initialPending = true
     let commandPid: Int
+    /// Where the id of the notification being decided is published (for the audit standby), if any.
+    var inFlight: UnsafeMutablePointer<UInt64>?
 
     /// Handle one notification. Returns false when the listener is gone.
     mutating func serveOne() -> Bool {
@@ -18,8 +20,10 @@ struct Supervisor {
         let r = ks_notif_recv(listener, &n)
         if r == -ks_errno_enoent() { return true }     // the target died before we read it
         if r < 0 { return false }
+        inFlight?.pointee = n.id
         let deny = decide(n)
         _ = ks_notif_respond(listener, n.id, deny)
+        inFlight?.pointee = 0
         return true
     }
 

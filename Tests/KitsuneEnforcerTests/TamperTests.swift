@@ -34,7 +34,7 @@ final class TamperTests: XCTestCase {
         let fifo = f.writable.appendingPathComponent("fifo-\(UUID().uuidString)").path
         XCTAssertEqual(mkfifo(fifo, 0o666), 0)
         chmod(fifo, 0o666)
-        let script = "read line < \(fifo); \(f.tool) && echo EXEC-ALLOWED || echo EXEC-REFUSED; echo finished"
+        let script = "echo ready; read line < \(fifo); \(f.tool) && echo EXEC-ALLOWED || echo EXEC-REFUSED; echo finished"
         var args = [f.enforcer, "--mode", mode, "--events", events, "--package", f.package.path, "--", "/bin/sh", "-c", "\(script) > \(out) 2>&1"]
         if f.unprivileged { args = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + args }
         let p = Process()
@@ -52,6 +52,7 @@ final class TamperTests: XCTestCase {
             usleep(10_000)
         }
         XCTAssertGreaterThan(supervisor, 0)
+        for _ in 0..<500 where !((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("ready") { usleep(10_000) }
         kill(supervisor, SIGKILL)
         p.waitUntilExit()
         let writer = open(fifo, O_WRONLY)

@@ -127,6 +127,10 @@ int ks_notif_respond(int fd, uint64_t id, int deny_errno);
 /// Whether the notification is still valid (the target is still blocked in that syscall).
 int ks_notif_id_valid(int fd, uint64_t id);
 
+/* ---- shared memory between the supervisor and its audit standby ---- */
+/// A zeroed page shared with processes forked after this call; NULL on failure.
+volatile uint64_t *ks_shared_words(void);
+
 /* ---- misc ---- */
 int ks_uname_release(char *buf, size_t n);
 int ks_errno_eacces(void); int ks_errno_eperm(void); int ks_errno_enoent(void);

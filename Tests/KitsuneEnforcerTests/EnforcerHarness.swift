@@ -156,6 +156,21 @@ final class EnforcerFixture: @unchecked Sendable {
                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
+    /// Wait (bounded) for a process started with `Process` and return its exit code (128+signal when
+    /// killed). Reaps it ourselves: Foundation's own reaping is not reliable for a killed child here.
+    static func reap(_ pid: Int32, timeout: TimeInterval = 20) -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        var status: Int32 = 0
+        while Date() < deadline {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
+            if r < 0 { return -1 }
+            usleep(5000)
+        }
+        kill(pid, SIGKILL)
+        return -2
+    }
+
     /// SHA-256 of a file, hex.
     func sha256(_ path: String) throws -> String {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))

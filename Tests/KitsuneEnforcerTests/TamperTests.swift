@@ -34,8 +34,8 @@ final class TamperTests: XCTestCase {
         let fifo = f.writable.appendingPathComponent("fifo-\(UUID().uuidString)").path
         XCTAssertEqual(mkfifo(fifo, 0o666), 0)
         chmod(fifo, 0o666)
-        let script = "echo ready; read line < \(fifo); \(f.tool) && echo EXEC-ALLOWED || echo EXEC-REFUSED; echo finished"
-        var args = [f.enforcer, "--mode", mode, "--events", events, "--package", f.package.path, "--", "/bin/sh", "-c", "\(script) > \(out) 2>&1"]
+        let script = "echo ready > \(out); read line < \(fifo); \(f.tool) && echo EXEC-ALLOWED || echo EXEC-REFUSED; echo finished"
+        var args = [f.enforcer, "--mode", mode, "--events", events, "--package", f.package.path, "--", "/bin/sh", "-c", "(\(script)) >> \(out) 2>&1"]
         if f.unprivileged { args = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + args }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: args[0])
@@ -54,7 +54,7 @@ final class TamperTests: XCTestCase {
         XCTAssertGreaterThan(supervisor, 0)
         for _ in 0..<500 where !((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("ready") { usleep(10_000) }
         kill(supervisor, SIGKILL)
-        p.waitUntilExit()
+        _ = EnforcerFixture.reap(p.processIdentifier)
         let writer = open(fifo, O_WRONLY)
         _ = write(writer, "go\n", 3)
         close(writer)

@@ -32,8 +32,7 @@ final class TransparencyTests: XCTestCase {
         try p.run()
         for _ in 0..<500 where !((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("ready") { usleep(10_000) }
         kill(p.processIdentifier, SIGTERM)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 3)
+        XCTAssertEqual(EnforcerFixture.reap(p.processIdentifier), 3)
         XCTAssertTrue(((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("got-term"))
     }
 

@@ -158,13 +158,17 @@ final class EnforcerFixture: @unchecked Sendable {
 
     /// Wait (bounded) for a process started with `Process` and return its exit code (128+signal when
     /// killed). Reaps it ourselves: Foundation's own reaping is not reliable for a killed child here.
-    static func reap(_ pid: Int32, timeout: TimeInterval = 20) -> Int32 {
+    static func reap(_ process: Process, timeout: TimeInterval = 20) -> Int32 {
+        let pid = process.processIdentifier
         let deadline = Date().addingTimeInterval(timeout)
         var status: Int32 = 0
         while Date() < deadline {
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid { return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
-            if r < 0 { return -1 }
+            if r < 0 {          // Foundation reaped it first
+                process.waitUntilExit()
+                return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+            }
             usleep(5000)
         }
         kill(pid, SIGKILL)

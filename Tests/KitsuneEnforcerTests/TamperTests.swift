@@ -54,7 +54,7 @@ final class TamperTests: XCTestCase {
         XCTAssertGreaterThan(supervisor, 0)
         for _ in 0..<500 where !((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("ready") { usleep(10_000) }
         kill(supervisor, SIGKILL)
-        _ = EnforcerFixture.reap(p.processIdentifier)
+        _ = EnforcerFixture.reap(p)
         let writer = open(fifo, O_WRONLY)
         _ = write(writer, "go\n", 3)
         close(writer)

@@ -32,7 +32,7 @@ final class TransparencyTests: XCTestCase {
         try p.run()
         for _ in 0..<500 where !((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("ready") { usleep(10_000) }
         kill(p.processIdentifier, SIGTERM)
-        XCTAssertEqual(EnforcerFixture.reap(p.processIdentifier), 3)
+        XCTAssertEqual(EnforcerFixture.reap(p), 3)
         XCTAssertTrue(((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("got-term"))
     }
 

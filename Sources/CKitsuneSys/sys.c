@@ -121,7 +121,7 @@ int ks_signalfd_all(void) {
     sigset_t all; sigfillset(&all);
     sigdelset(&all, SIGSEGV); sigdelset(&all, SIGBUS); sigdelset(&all, SIGILL); sigdelset(&all, SIGFPE);
     if (sigprocmask(SIG_BLOCK, &all, &g_saved_mask) < 0) return -errno;
-    RET(signalfd(-1, &all, SFD_CLOEXEC));
+    RET(signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK));
 }
 int ks_restore_sigmask(void) { RET(sigprocmask(SIG_SETMASK, &g_saved_mask, NULL)); }
 int ks_signalfd_read(int fd) {

@@ -41,18 +41,26 @@ struct TargetMemory {
         var out: [Bytes] = []
         var total = 0
         var slot = address
-        var word = Bytes(repeating: 0, count: 8)
+        var words = Bytes(repeating: 0, count: 512)
         while out.count < maxCount {
-            let n = word.withUnsafeMutableBufferPointer { ks_read_mem(Int32(pid), slot, $0.baseAddress, 8) }
-            if n != 8 { return nil }
-            var p: UInt64 = 0
-            for k in 0..<8 { p |= UInt64(word[k]) << UInt64(8 * k) }
-            if p == 0 { return out }
-            guard let s = string(at: p, max: Limits.pathMax) else { return nil }
-            total += s.count
-            if total > Limits.argBytesMax { return out }
-            out.append(s)
-            slot &+= 8
+            // Read as many pointers as fit before the page boundary in one call.
+            let toPage = Int(4096 - (slot & 4095))
+            let aligned = toPage - toPage % 8
+            let want = min(words.count, aligned >= 8 ? aligned : 8)
+            let n = words.withUnsafeMutableBufferPointer { ks_read_mem(Int32(pid), slot, $0.baseAddress, want) }
+            if n < 8 { return nil }
+            var k = 0
+            while k + 8 <= Int(n) {
+                var p: UInt64 = 0
+                for b in 0..<8 { p |= UInt64(words[k + b]) << UInt64(8 * b) }
+                if p == 0 { return out }
+                guard let s = string(at: p, max: Limits.pathMax) else { return nil }
+                total += s.count
+                if total > Limits.argBytesMax || out.count + 1 >= maxCount { out.append(s); return out }
+                out.append(s)
+                k += 8
+            }
+            slot &+= UInt64(k)
         }
         return out
     }
@@ -78,7 +86,8 @@ struct ProcOracle: FileOracle {
     }
 
     mutating func lookup(_ path: Bytes, cwd: Bytes) -> FileFacts {
-        let full = path.first == 47 ? targetView(path) : Path.join(cwd, path)
+        // Relative paths are appended unnormalized: the kernel resolves `..` and symlinks for us.
+        let full = path.first == 47 ? targetView(path) : cwd + [47] + path
         let fd = withCPath(full) { ks_open($0, ks_o_path() | ks_o_cloexec(), 0) }
         if fd < 0 { return FileFacts(path: Path.normalize(full), kind: .missing) }
         defer { _ = ks_close(fd) }

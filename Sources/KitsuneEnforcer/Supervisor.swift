@@ -42,10 +42,16 @@ struct Supervisor {
         }
         oracle.pid = pid
         if n.nr == ks_nr(Int32(KS_SYS_MMAP)) {
-            let file = oracle.lookup(fd: Int(Int32(truncatingIfNeeded: n.arg(4))), of: pid)
-            guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
+            let fd = Int(Int32(truncatingIfNeeded: n.arg(4)))
+            // Fast path (every shared library of every program): one readlink, no stat.
+            if let path = readLink(procPath(pid, "/fd/") + decimalBytes(fd)), path.first == 47,
+               judge.isBeneathTrusted(path), !(judge.manifest?.covers(path) ?? false) {
+                return 0
+            }
+            let file = oracle.lookup(fd: fd, of: pid)
             let v = judge.judgeMapping(file, oracle: &oracle)
             if v.isClean { return 0 }
+            guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
             report(v, executable: file.path, argv: [], syscall: "mmap", pid: pid)
             return v.block ? ks_errno_eperm() : 0
         }
@@ -57,11 +63,12 @@ struct Supervisor {
         let path = mem.string(at: pathPtr)
         let argv = mem.stringArray(at: argvPtr)
         let env = judge.policy.honeypot.values.isEmpty ? [] : (mem.stringArray(at: envPtr, maxCount: 4096) ?? [])
-        let cwd = readLink(procPath(pid, "/cwd")) ?? [47]
-        // Everything above came from the target's memory: only trust it if the target is still
-        // blocked in this very syscall (seccomp_unotify(2)).
-        guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
+        // Relative paths resolve through the target's cwd link; the kernel follows it for us.
+        let cwd = procPath(pid, "/cwd")
         guard let path, let argv else {
+            // Only act on what we read if the target is still blocked in this very syscall
+            // (seccomp_unotify(2)): a dead or interrupted target gets no answer and no event.
+            guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
             // Unreadable (e.g. the process made itself undumpable): fail closed in enforce mode.
             var v = Verdict()
             v.violations = [Violation(reason: .drift, subject: [], action: .block)]
@@ -84,7 +91,11 @@ struct Supervisor {
         if initial { initialPending = false }
         let attempt = ExecAttempt(executable: exe, argv: argv, cwd: cwd, environment: env, isInitial: initial)
         let v = judge.judge(attempt, oracle: &oracle)
+        // A clean verdict only lets the syscall continue (Landlock still applies): nothing acts on
+        // the memory we read. Anything else is acted on only if the target is still waiting in this
+        // very syscall (seccomp_unotify(2)).
         if v.isClean { return 0 }
+        guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
         report(v, executable: exe.path, argv: argv, syscall: isExecveat ? "execveat" : "execve", pid: pid)
         return v.block ? ks_errno_eacces() : 0
     }

@@ -60,9 +60,9 @@ final class DriftTests: XCTestCase {
         let bin = pkg.appendingPathComponent("bin/app").path
         try f.install(f.tool, as: bin)
         chmod(pkg.path, 0o755); chmod(pkg.appendingPathComponent("bin").path, 0o755)
-        let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: bin)))
-        let manifest = Manifest(root: pkg.path, files: [ManifestFile(path: "bin/app", sha256: String(decoding: hexBytes(SHA256.hash(data)), as: UTF8.self),
-                                                                    size: data.count, mode: "0755", kind: .elf)])
+        // The manifest `kitsune manifest` writes (same builder) is what the enforcer reads.
+        let manifest = try ManifestBuilder.build(directory: pkg.path)
+        XCTAssertEqual(manifest.files.map(\.path), ["bin/app"])
         let manifestPath = f.root.appendingPathComponent("manifest.json").path
         try manifest.jsonData().write(to: URL(fileURLWithPath: manifestPath))
         chmod(manifestPath, 0o644)

@@ -1,0 +1,159 @@
+import KitsunePolicyCore
+import XCTest
+
+/// A file system in a dictionary: the judge's rules without the kernel.
+struct TableOracle: FileOracle {
+    var files: [String: FileFacts] = [:]
+    var digests: [String: Bytes] = [:]
+
+    mutating func add(_ path: String, kind: FileKind = .regular, size: Int = 100, digest: Bytes? = nil) {
+        files[path] = FileFacts(path: Bytes(path.utf8), kind: kind, size: size)
+        if let d = digest { digests[path] = d }
+    }
+
+    mutating func lookup(_ path: Bytes, cwd: Bytes) -> FileFacts {
+        let full = String(decoding: Path.join(cwd, path), as: UTF8.self)
+        return files[full] ?? FileFacts(path: Bytes(full.utf8), kind: .missing)
+    }
+
+    mutating func sha256(of file: FileFacts) -> Bytes? { digests[String(decoding: file.path, as: UTF8.self)] }
+}
+
+/// The decision rules of the enforcer (the same code is compiled into kitsune-enforcer).
+final class ExecJudgeTests: XCTestCase {
+    var oracle = TableOracle()
+    var policy = Policy()
+
+    override func setUp() {
+        oracle = TableOracle()
+        for f in ["/usr/bin/dash", "/usr/bin/python3.11", "/usr/lib64/ld-linux-x86-64.so.2", "/var/task/bin/tool",
+                  "/tmp/payload", "/tmp/x.py", "/tmp/x.sh", "/var/task/app.py", "/usr/bin/node", "/tmp/hook.js"] {
+            oracle.add(f)
+        }
+        policy = Policy()
+        policy.packageRoots = [Bytes("/var/task".utf8)]
+        policy.systemRoots = [Bytes("/usr".utf8)]
+        var sh = InterpreterRule()
+        sh.names = [Bytes("dash".utf8), Bytes("sh".utf8)]
+        sh.inlineOptions = [Bytes("-c".utf8)]
+        var py = InterpreterRule()
+        py.names = [Bytes("python3*".utf8)]
+        py.inlineOptions = [Bytes("-c".utf8), Bytes("-m".utf8)]
+        py.valueOptions = [Bytes("-W".utf8), Bytes("-X".utf8)]
+        var node = InterpreterRule()
+        node.names = [Bytes("node".utf8)]
+        node.inlineOptions = [Bytes("-e".utf8)]
+        node.scriptOptions = [Bytes("--require".utf8), Bytes("-r".utf8)]
+        policy.interpreters = [sh, py, node]
+        var ld = LoaderRule()
+        ld.names = [Bytes("ld-linux*.so*".utf8)]
+        ld.valueOptions = [Bytes("--argv0".utf8)]
+        ld.codeOptions = [Bytes("--preload".utf8)]
+        policy.loaders = [ld]
+    }
+
+    func judge(_ exe: String, _ argv: [String], initial: Bool = false, env: [String] = []) -> Verdict {
+        let facts = oracle.lookup(Bytes(exe.utf8), cwd: Bytes("/var/task".utf8))
+        let attempt = ExecAttempt(executable: facts, argv: argv.map { Bytes($0.utf8) }, cwd: Bytes("/var/task".utf8),
+                                  environment: env.map { Bytes($0.utf8) }, isInitial: initial)
+        return ExecJudge(policy: policy, manifest: nil).judge(attempt, oracle: &oracle)
+    }
+
+    func reasons(_ v: Verdict) -> [String] { v.violations.map { String(decoding: $0.reason.name, as: UTF8.self) } }
+
+    func testDriftAndTrusted() {
+        XCTAssertTrue(judge("/var/task/bin/tool", ["tool"]).isClean)
+        XCTAssertTrue(judge("/usr/bin/dash", ["sh", "-c", "echo"]).isClean)
+        let v = judge("/tmp/payload", ["payload"])
+        XCTAssertEqual(reasons(v), ["drift"])
+        XCTAssertTrue(v.block)
+        policy.mode = .audit
+        XCTAssertFalse(judge("/tmp/payload", ["payload"]).block)
+        XCTAssertEqual(reasons(judge("/tmp/payload", ["payload"])), ["drift"])
+    }
+
+    func testFileless() {
+        oracle.files["/proc/1/fd/3"] = FileFacts(path: Bytes("memfd:x".utf8), kind: .memfd)
+        XCTAssertEqual(reasons(judge("/proc/1/fd/3", ["x"])), ["fileless"])
+        XCTAssertEqual(reasons(judge("/usr/lib64/ld-linux-x86-64.so.2", ["ld.so", "/proc/1/fd/3"])), ["fileless"])
+    }
+
+    func testLoaderJudgesItsTarget() {
+        XCTAssertEqual(reasons(judge("/usr/lib64/ld-linux-x86-64.so.2", ["ld.so", "/tmp/payload"])), ["loader"])
+        XCTAssertEqual(reasons(judge("/usr/lib64/ld-linux-x86-64.so.2", ["ld.so", "--argv0", "x", "/tmp/payload"])), ["loader"])
+        XCTAssertTrue(judge("/usr/lib64/ld-linux-x86-64.so.2", ["ld.so", "bin/tool"]).isClean)      // relative, packaged
+        XCTAssertEqual(reasons(judge("/usr/lib64/ld-linux-x86-64.so.2", ["ld.so", "--preload", "/tmp/payload", "bin/tool"])), ["drift"])
+        // A loader copied to a writable place is itself drift.
+        oracle.add("/tmp/ld-linux-x86-64.so.2")
+        XCTAssertEqual(reasons(judge("/tmp/ld-linux-x86-64.so.2", ["ld", "/var/task/bin/tool"])), ["drift"])
+    }
+
+    func testInterpreterScripts() {
+        XCTAssertEqual(reasons(judge("/usr/bin/dash", ["sh", "/tmp/x.sh"])), ["interpreter_script"])
+        XCTAssertEqual(reasons(judge("/usr/bin/python3.11", ["python3", "-W", "ignore", "/tmp/x.py"])), ["interpreter_script"])
+        XCTAssertEqual(reasons(judge("/usr/bin/python3.11", ["python3", "-Wignore", "/tmp/x.py"])), ["interpreter_script"])
+        XCTAssertEqual(reasons(judge("/usr/bin/python3.11", ["python3", "-u", "/tmp/x.py"])), ["interpreter_script"])
+        XCTAssertTrue(judge("/usr/bin/python3.11", ["python3", "-c", "print(1)", "/tmp/x.py"]).isClean)
+        XCTAssertTrue(judge("/usr/bin/python3.11", ["python3", "-Bc", "print(1)"]).isClean)
+        XCTAssertTrue(judge("/usr/bin/python3.11", ["python3", "-m", "http.server"]).isClean)
+        XCTAssertTrue(judge("/usr/bin/python3.11", ["python3", "app.py"]).isClean)
+        XCTAssertEqual(reasons(judge("/usr/bin/node", ["node", "--require", "/tmp/hook.js", "app.js"])), ["interpreter_script"])
+        XCTAssertEqual(reasons(judge("/usr/bin/node", ["node", "--require=/tmp/hook.js", "app.js"])), ["interpreter_script"])
+        oracle.files["/proc/1/fd/0"] = FileFacts(path: Bytes("pipe:[1]".utf8), kind: .stream)
+        XCTAssertEqual(reasons(judge("/usr/bin/python3.11", ["python3", "/proc/1/fd/0"])), ["interpreter_script"])
+        policy.interpreterScripts = .report
+        let v = judge("/usr/bin/dash", ["sh", "/tmp/x.sh"])
+        XCTAssertEqual(reasons(v), ["interpreter_script"])
+        XCTAssertFalse(v.block, "report never blocks")
+        policy.interpreterScripts = .off
+        XCTAssertTrue(judge("/usr/bin/dash", ["sh", "/tmp/x.sh"]).isClean)
+    }
+
+    func testBlocklist() {
+        oracle.add("/var/task/bin/xmrig")
+        policy.blockNames = [Bytes("xmrig*".utf8)]
+        XCTAssertEqual(reasons(judge("/var/task/bin/xmrig", ["x"])), ["blocklist"])
+        let digest = Bytes(repeating: 7, count: 32)
+        oracle.add("/var/task/bin/renamed", digest: digest)
+        policy.blockHashes = [digest]
+        XCTAssertEqual(reasons(judge("/var/task/bin/renamed", ["x"])), ["blocklist"])
+        XCTAssertEqual(reasons(judge("/tmp/payload", ["x"])), ["drift"])
+        oracle.add("/tmp/xmrig")
+        XCTAssertEqual(reasons(judge("/tmp/xmrig", ["x"])), ["blocklist", "drift"], "most serious first")
+    }
+
+    func testAllowlist() {
+        policy.allow = [Bytes("/var/task/bin/tool".utf8), Bytes("/usr/lib/".utf8)]
+        XCTAssertTrue(judge("/var/task/bin/tool", ["tool"]).isClean)
+        XCTAssertEqual(reasons(judge("/usr/bin/dash", ["sh", "-c", "env"])), ["not_allowlisted"])
+        XCTAssertTrue(judge("/usr/bin/dash", ["sh"], initial: true).isClean, "the wrapped command itself is exempt")
+        // Through the loader, the target is what must be allowed.
+        XCTAssertTrue(judge("/usr/lib64/ld-linux-x86-64.so.2", ["ld.so", "/var/task/bin/tool"]).isClean)
+    }
+
+    func testHoneypotIsReportedNotBlocked() {
+        policy.honeypot.values = [Bytes("AKIADECOYKEY".utf8)]
+        let v = judge("/usr/bin/dash", ["sh", "-c", "aws s3 ls"], env: ["AWS_ACCESS_KEY_ID=AKIADECOYKEY"])
+        XCTAssertEqual(reasons(v), ["honeypot"])
+        XCTAssertFalse(v.block)
+    }
+
+    func testMappings() {
+        let j = ExecJudge(policy: policy, manifest: nil)
+        XCTAssertTrue(j.judgeMapping(FileFacts(path: Bytes("/usr/lib/libc.so.6".utf8), kind: .regular), oracle: &oracle).isClean)
+        XCTAssertEqual(reasons(j.judgeMapping(FileFacts(path: Bytes("/tmp/x.so".utf8), kind: .regular), oracle: &oracle)), ["drift"])
+        XCTAssertEqual(reasons(j.judgeMapping(FileFacts(path: Bytes("memfd:jit".utf8), kind: .memfd), oracle: &oracle)), ["fileless"])
+        XCTAssertTrue(j.judgeMapping(FileFacts(path: Bytes("/dev/zero".utf8), kind: .other), oracle: &oracle).isClean)
+    }
+
+    func testPathHelpers() {
+        func n(_ s: String) -> String { String(decoding: Path.normalize(Bytes(s.utf8)), as: UTF8.self) }
+        XCTAssertEqual(n("/a//b/./c/../d/"), "/a/b/d")
+        XCTAssertEqual(n("/../.."), "/")
+        XCTAssertTrue(Path.isBeneath(Bytes("/var/task/x".utf8), Bytes("/var/task".utf8)))
+        XCTAssertFalse(Path.isBeneath(Bytes("/var/taskforce".utf8), Bytes("/var/task".utf8)))
+        XCTAssertTrue(Path.globMatch(Bytes("python3.12".utf8), Bytes("python3*".utf8)))
+        XCTAssertTrue(Path.globMatch(Bytes("ld-linux-x86-64.so.2".utf8), Bytes("ld-linux*.so*".utf8)))
+        XCTAssertFalse(Path.globMatch(Bytes("ld.so.cache".utf8), Bytes("ld.so".utf8)))
+    }
+}

@@ -1,1 +1,0 @@
-// Tests for KitsunePolicy live in this folder.

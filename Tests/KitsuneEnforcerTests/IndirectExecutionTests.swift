@@ -87,6 +87,12 @@ final class IndirectExecutionTests: XCTestCase {
             XCTAssertTrue(off.stdout.contains("SCRIPT RAN"), "\(argv)")
             XCTAssertTrue(off.decisions.isEmpty)
         }
+        // A program piped in (`curl … | python3 /dev/stdin`) is a script from nowhere trusted.
+        if let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            let piped = try f.enforce([], ["/bin/sh", "-c", "echo 'print(\"SCRIPT RAN\")' | \(python) /dev/stdin; echo exit=$?"])
+            XCTAssertFalse(piped.stdout.contains("SCRIPT RAN"), piped.stdout)
+            XCTAssertEqual(piped.decisions("interpreter_script").first?["action"] as? String, "blocked", "\(piped.events)")
+        }
         // Inline programs are not scripts from a writable place.
         let inline = try f.enforce([], ["/bin/sh", "-c", "echo inline"])
         XCTAssertEqual(inline.stdout, "inline\n")

@@ -41,7 +41,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static", "-Xlinker", "-lm"])]
         ),
         // Full-Swift side of the policy: YAML policies, manifests, event decoding.
-        .target(name: "KitsunePolicy", dependencies: ["KitsunePolicyCore", "Yams"],
+        .target(name: "KitsunePolicy", dependencies: ["KitsunePolicyCore"],
                 path: "Sources/KitsunePolicy"),
         // Findings and report formats shared by scan and posture.
         .target(name: "KitsuneFindings", path: "Sources/KitsuneFindings"),
@@ -49,9 +49,9 @@ let package = Package(
                 dependencies: ["KitsuneFindings", "KitsunePolicy", "CKitsuneZlib", "Yams",
                                .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/KitsuneScanner",
-                resources: [.copy("Rules")]),
+                resources: [.copy("Rules"), .copy("Advisories/Data")]),
         .target(name: "KitsuneAWS",
-                dependencies: ["KitsuneFindings", "Yams", .product(name: "Crypto", package: "swift-crypto")],
+                dependencies: ["KitsuneFindings", "Yams", "CKitsuneZlib", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/KitsuneAWS",
                 resources: [.copy("Data")]),
         // Live-account posture (CIS Compute 4.x, IAM analysis) and SAM/CloudFormation template checks.
@@ -59,25 +59,30 @@ let package = Package(
                 dependencies: ["KitsuneAWS", "KitsuneFindings", "Yams"],
                 path: "Sources/KitsunePosture",
                 resources: [.copy("Data")]),
-        .target(name: "KitsuneLambda", dependencies: ["KitsunePolicy"], path: "Sources/KitsuneLambda"),
+        .target(name: "KitsuneLambda", dependencies: ["KitsunePolicy"], path: "Sources/KitsuneLambda",
+                resources: [.copy("Data")]),
         .executableTarget(
             name: "kitsune",
             dependencies: ["KitsunePolicy", "KitsuneScanner", "KitsuneAWS", "KitsunePosture", "KitsuneLambda", "KitsuneFindings",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/kitsune"
         ),
-        .executableTarget(name: "kitsune-bench", path: "Sources/KitsuneBench"),
+        // Benchmarks (bench/): linked with the static Swift runtime so it runs under the enforcer's
+        // default trusted roots.
+        .executableTarget(name: "kitsune-bench", path: "Sources/KitsuneBench",
+                          linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
 
         .testTarget(name: "KitsunePolicyTests", dependencies: ["KitsunePolicy", "KitsunePolicyCore"]),
-        .testTarget(name: "KitsuneEnforcerTests", dependencies: ["KitsunePolicy", "kitsune-enforcer", "kitsune"],
+        // Runs the built kitsune-enforcer binary (found next to the test bundle) on real processes.
+        .testTarget(name: "KitsuneEnforcerTests", dependencies: ["KitsunePolicy", "KitsunePolicyCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KitsuneScannerTests", dependencies: ["KitsuneScanner", "KitsuneFindings"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "KitsuneAWSTests", dependencies: ["KitsuneAWS", "KitsuneFindings"],
+        .testTarget(name: "KitsuneAWSTests", dependencies: ["KitsuneAWS", "KitsuneFindings", "kitsune"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KitsunePostureTests", dependencies: ["KitsunePosture", "KitsuneAWS", "KitsuneFindings"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "KitsuneLambdaTests", dependencies: ["KitsuneLambda", "KitsunePolicy"],
+        .testTarget(name: "KitsuneLambdaTests", dependencies: ["KitsuneLambda", "KitsunePolicy", "kitsune"],
                     resources: [.copy("Fixtures")]),
     ]
 )

@@ -9,10 +9,14 @@ struct Kitsune: AsyncParsableCommand {
         abstract: "Runtime protection and assurance for serverless functions and containers.",
         subcommands: [
             // enforcer (issue 2)
-            // (run, manifest, policy)
+            RunCommand.self, ManifestCommand.self, PolicyCommand.self,
             // scanner (issue 3)
+            DBCommand.self, ScanCommand.self,
             // aws (issue 4)
+            DeployCommand.self, HoneytokenCommand.self,
+            PostureCommand.self,
             // lambda (issue 5)
+            LocalCommand.self,
         ]
     )
 }

@@ -1,0 +1,149 @@
+import Foundation
+import KitsuneFindings
+
+/// `requirements*.txt` (and `*.txt` under a `requirements/` folder): pinned `name==version` /
+/// `name===version` lines become packages; unpinned requirements cannot be matched and are reported
+/// (severity info) with their line.
+struct RequirementsCataloger: PackageCataloger {
+    func accepts(path: String, header: [UInt8]) -> Bool {
+        let base = pkgBaseName(path)
+        guard base.hasSuffix(".txt") else { return false }
+        return base.hasPrefix("requirements") || base.hasPrefix("constraints") || path.contains("requirements/")
+    }
+
+    func packages(in entry: ScanEntry) -> CatalogResult {
+        var ctx = CatalogContext(entry.path)
+        var pending = ""
+        var pendingLine = 0
+        for (i, raw) in CatalogContext.lines(entry.bytes).enumerated() {
+            var line = String(raw)
+            if pending.isEmpty { pendingLine = i + 1 }
+            if line.hasSuffix("\\") { pending += line.dropLast() + " "; continue }
+            line = pending + line
+            pending = ""
+            if let hash = line.range(of: " #") ?? (line.hasPrefix("#") ? line.range(of: "#") : nil) {
+                line = String(line[..<hash.lowerBound])
+            }
+            line = line.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("-") { continue }   // options: -r, -c, -e, --hash, --index-url
+            if line.contains("://") || line.hasPrefix(".") || line.hasPrefix("/") { continue } // URLs and paths
+            // Drop environment markers and per-requirement options.
+            if let semi = line.firstIndex(of: ";") { line = String(line[..<semi]).trimmingCharacters(in: .whitespaces) }
+            if let opt = line.range(of: " --") { line = String(line[..<opt.lowerBound]) }
+            let nameEnd = line.firstIndex { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") } ?? line.endIndex
+            var name = String(line[..<nameEnd])
+            guard !name.isEmpty, name.first?.isLetter == true || name.first?.isNumber == true else {
+                ctx.problem(line: pendingLine, "not a requirement: \"\(line.prefix(80))\""); continue
+            }
+            var rest = line[nameEnd...].trimmingCharacters(in: .whitespaces)
+            if rest.hasPrefix("[") {
+                guard let close = rest.firstIndex(of: "]") else {
+                    ctx.problem(line: pendingLine, "unterminated extras in \"\(line.prefix(80))\""); continue
+                }
+                rest = rest[rest.index(after: close)...].trimmingCharacters(in: .whitespaces)
+            }
+            if rest.hasPrefix("===") || (rest.hasPrefix("==") && !rest.contains(",")) {
+                let version = rest.drop(while: { $0 == "=" }).trimmingCharacters(in: .whitespaces)
+                guard !version.isEmpty, !version.contains("*"), version.allSatisfy({ !$0.isWhitespace }) else {
+                    ctx.problem(line: pendingLine, "\(name): not an exact version pin (\(rest)); it cannot be matched", severity: .info)
+                    continue
+                }
+                name = EcosystemTable.pep503(name)
+                ctx.add("PyPI", name, version)
+            } else if rest.isEmpty || "<>=!~".contains(rest.first ?? " ") {
+                ctx.problem(line: pendingLine, "\(name) is not pinned with == (\(rest.isEmpty ? "no version" : rest)); "
+                            + "its installed version is unknown and it is not matched against advisories", severity: .info)
+            } else {
+                ctx.problem(line: pendingLine, "cannot parse requirement \"\(line.prefix(80))\"")
+            }
+        }
+        return ctx.result
+    }
+}
+
+/// `Pipfile.lock`: `default` and `develop` sections, `"version": "==1.2.3"`.
+struct PipfileLockCataloger: PackageCataloger {
+    func accepts(path: String, header: [UInt8]) -> Bool { pkgBaseName(path) == "Pipfile.lock" }
+
+    func packages(in entry: ScanEntry) -> CatalogResult {
+        var ctx = CatalogContext(entry.path)
+        guard let any = ctx.json(entry.bytes) else { return ctx.result }
+        guard let root = any as? [String: Any] else { ctx.problem(line: 1, "expected a JSON object"); return ctx.result }
+        for section in ["default", "develop"] {
+            guard let deps = root[section] as? [String: Any] else { continue }
+            for (name, value) in deps.sorted(by: { $0.key < $1.key }) {
+                guard let info = value as? [String: Any] else { ctx.problem(line: ctx.line(of: "\"\(name)\"", in: entry.bytes), "\(section).\(name) is not an object"); continue }
+                guard let v = info["version"] as? String else { continue } // git/path dependencies
+                guard v.hasPrefix("==") else { ctx.problem(line: ctx.line(of: "\"\(name)\"", in: entry.bytes), "\(section).\(name): version \(v) is not pinned", severity: .info); continue }
+                ctx.add("PyPI", name, String(v.dropFirst(2)))
+            }
+        }
+        return ctx.result
+    }
+}
+
+/// `poetry.lock`: `[[package]]` tables with `name` and `version`.
+struct PoetryLockCataloger: PackageCataloger {
+    func accepts(path: String, header: [UInt8]) -> Bool { pkgBaseName(path) == "poetry.lock" }
+    func packages(in entry: ScanEntry) -> CatalogResult {
+        catalogTOMLPackages(entry, ecosystem: "PyPI") { values in
+            // Local directory/file/git packages are the project's own, not PyPI releases.
+            let type = values["source.type"] ?? ""
+            return !(type.contains("directory") || type.contains("file") || type.contains("git"))
+        }
+    }
+}
+
+/// `uv.lock`: `[[package]]` tables; editable/virtual/path sources are the project itself and skipped.
+struct UvLockCataloger: PackageCataloger {
+    func accepts(path: String, header: [UInt8]) -> Bool { pkgBaseName(path) == "uv.lock" }
+    func packages(in entry: ScanEntry) -> CatalogResult {
+        catalogTOMLPackages(entry, ecosystem: "PyPI") { values in
+            let source = values["source"] ?? ""
+            return !["editable", "virtual", "directory", "path", "git"].contains { source.contains($0) }
+        }
+    }
+}
+
+/// Shared `[[package]]` reader for TOML lockfiles.
+func catalogTOMLPackages(_ entry: ScanEntry, ecosystem: String, keep: ([String: String]) -> Bool) -> CatalogResult {
+    var ctx = CatalogContext(entry.path)
+    let toml = LockTOML(bytes: entry.bytes, arrayName: "package")
+    for p in toml.problems { ctx.problem(line: p.line, p.message) }
+    for t in toml.tables {
+        guard let name = t.values["name"], let version = t.values["version"] else {
+            ctx.problem(line: t.line, "[[package]] without name and version"); continue
+        }
+        if keep(t.values) { ctx.add(ecosystem, name, version) }
+    }
+    return ctx.result
+}
+
+/// Installed Python distributions: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, a `*.egg-info` file,
+/// and `*.egg/EGG-INFO/PKG-INFO` (core metadata, RFC 822 headers).
+struct PythonMetadataCataloger: PackageCataloger {
+    func accepts(path: String, header: [UInt8]) -> Bool {
+        let parts = path.split(separator: "/")
+        guard let base = parts.last else { return false }
+        if base.hasSuffix(".egg-info") { return true }      // old setuptools: the egg-info is a single file
+        guard parts.count >= 2 else { return false }
+        let dir = parts[parts.count - 2]
+        return (base == "METADATA" && dir.hasSuffix(".dist-info"))
+            || (base == "PKG-INFO" && (dir.hasSuffix(".egg-info") || dir == "EGG-INFO"))
+    }
+
+    func packages(in entry: ScanEntry) -> CatalogResult {
+        var ctx = CatalogContext(entry.path)
+        var name: String?, version: String?
+        for line in CatalogContext.lines(entry.bytes) {
+            if line.isEmpty { break }  // end of headers; the body is the long description
+            if line.hasPrefix("Name:") { name = line.dropFirst(5).trimmingCharacters(in: .whitespaces) }
+            if line.hasPrefix("Version:") { version = line.dropFirst(8).trimmingCharacters(in: .whitespaces) }
+        }
+        guard let name, !name.isEmpty, let version, !version.isEmpty else {
+            ctx.problem(line: 1, "no Name: and Version: headers (not a core metadata file)"); return ctx.result
+        }
+        ctx.add("PyPI", name, version)
+        return ctx.result
+    }
+}

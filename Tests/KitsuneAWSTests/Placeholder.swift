@@ -1,1 +1,0 @@
-// Tests for KitsuneAWS live in this folder.

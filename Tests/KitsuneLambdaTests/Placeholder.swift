@@ -1,1 +1,0 @@
-// Tests for KitsuneLambda live in this folder.

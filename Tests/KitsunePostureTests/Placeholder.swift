@@ -1,1 +1,0 @@
-// Tests for KitsunePosture live in this folder.

@@ -1,1 +1,0 @@
-// Tests for KitsuneScanner live in this folder.

@@ -59,7 +59,7 @@ let package = Package(
                 dependencies: ["KitsuneAWS", "KitsuneFindings", "Yams"],
                 path: "Sources/KitsunePosture",
                 resources: [.copy("Data")]),
-        .target(name: "KitsuneLambda", dependencies: ["KitsunePolicy"], path: "Sources/KitsuneLambda",
+        .target(name: "KitsuneLambda", dependencies: ["KitsunePolicy", "CKitsuneZlib"], path: "Sources/KitsuneLambda",
                 resources: [.copy("Data")]),
         .executableTarget(
             name: "kitsune",

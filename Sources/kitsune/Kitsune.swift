@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `kitsune` command line. Each subcommand lives in its own file and only parses arguments
 /// and calls the libraries.
@@ -16,7 +17,25 @@ struct Kitsune: AsyncParsableCommand {
             DeployCommand.self, HoneytokenCommand.self,
             PostureCommand.self,
             // lambda (issue 5)
-            LocalCommand.self,
+            LocalCommand.self, LayerCommand.self,
         ]
     )
+
+    /// Usage errors exit 2 like every other bad input (ArgumentParser's default is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

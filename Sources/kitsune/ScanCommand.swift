@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KitsuneFindings
+import KitsunePosture
 import KitsuneScanner
 #if canImport(Glibc)
 import Glibc
@@ -86,12 +87,11 @@ struct ScanCommand: AsyncParsableCommand {
         guard maxTotalMB > 0, maxEntryMB > 0, maxRatio > 0, maxDepth >= 0, maxEntries > 0 else {
             throw usage("limits must be positive")
         }
-        if FunctionScanner.looksLikeTemplate(path: path) {
-            // HOOK(lead): CloudFormation/SAM templates go to the template checker (KitsunePosture);
-            // dispatch here. The package scanner does not check templates itself.
-            throw usage("\(path) is a CloudFormation/SAM template; template checks are not wired into `kitsune scan` yet")
-        }
         let ignores = try ignore.map { try IgnoreFile.load(path: $0) }
+        if FunctionScanner.looksLikeTemplate(path: path) || TemplateScan.isTemplate(path: path) {
+            // CloudFormation/SAM templates go to the template checks (KitsunePosture), same report and gate.
+            return try scanTemplate(ignores: ignores, format: reportFormat, threshold: threshold)
+        }
         var notes: [String] = []
         var matcher: (any VulnerabilityMatcher)?
         do {
@@ -131,6 +131,31 @@ struct ScanCommand: AsyncParsableCommand {
         for note in notes where reportFormat != .table {
             FileHandle.standardError.write(Data("note: \(note)\n".utf8))
         }
+        if threshold.isExceeded(by: findings) { throw ExitCode(1) }
+    }
+}
+
+extension ScanCommand {
+    /// `kitsune scan template.yaml`: the static posture checks with their Checkov ids.
+    func scanTemplate(ignores: IgnoreFile?, format reportFormat: ReportFormat, threshold: FailThreshold) throws {
+        let started = Date()
+        var findings: [Finding]
+        do { findings = try TemplateScan.scan(path: path) } catch {
+            FileHandle.standardError.write(Data("kitsune scan: error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        var suppressed: [SuppressedFinding] = []
+        var notes: [String] = []
+        if let ignores {
+            let applied = ignores.apply(to: findings)
+            findings = applied.kept
+            suppressed = applied.suppressed
+            notes = applied.notes
+        }
+        let report = ScanReport(target: path, startedAt: started, finishedAt: Date(), findings: findings, packages: [],
+                                executables: [], suppressed: suppressed, notes: notes, statistics: [:])
+        let data = try reportFormat.render(report)
+        if let output { try AtomicFile.write(data, to: output) } else { FileHandle.standardOutput.write(data) }
         if threshold.isExceeded(by: findings) { throw ExitCode(1) }
     }
 }

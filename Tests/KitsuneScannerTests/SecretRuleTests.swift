@@ -128,6 +128,16 @@ final class SecretRuleTests: XCTestCase {
         }
     }
 
+    func testMatchesPerFileAreCapped() throws {
+        let dir = try ScanTestSupport.temporaryDirectory(self)
+        var f = ScanTestSupport.FakeValues(seed: 29)
+        let lines = (0..<(SecretStreamScanner.maxMatchesPerFile + 50)).map { _ in "t = ghp_\(f.string(36))" }
+        try ScanTestSupport.write(lines.joined(separator: "\n"), to: dir + "/p/flood.txt")
+        let result = try ScanTestSupport.scanner().scan(path: dir + "/p")
+        XCTAssertEqual(result.findings(rule: "secret/github-token").count, SecretStreamScanner.maxMatchesPerFile)
+        XCTAssertEqual(result.findings(rule: "input/too-many-secrets").first?.location?.path, "flood.txt")
+    }
+
     func testBinaryFilesOnlyGetBinarySafeRules() throws {
         var f = ScanTestSupport.FakeValues(seed: 17)
         let text = "\u{0}\u{0}password = \"\(f.string(16))\" AKIA\(f.string(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"))\u{0}"

@@ -31,6 +31,25 @@ final class ZipReaderTests: XCTestCase {
         }
     }
 
+    func testStreamedZipWithDataDescriptorsIsRead() throws {
+        let dir = try ScanTestSupport.temporaryDirectory(self)
+        let path = dir + "/streamed.zip"
+        // zipfile writing to a pipe cannot seek back: sizes and CRC go in data descriptors (flag bit 3).
+        let script = """
+        import sys, zipfile
+        with zipfile.ZipFile(sys.stdout.buffer, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("a/one.txt", "first file\\n" * 1000)
+            z.writestr("b/two.env", "GITLAB=glpat-Zx9Qw8Er7Ty6Ui5Op4As\\n")
+        """
+        let data = try ScanTestSupport.run("/bin/sh", ["-c", "python3 -c '\(script)' | cat > \(path)"])
+        XCTAssertEqual(data, "")
+        let archive = try ZipArchive(source: try FileSource(path: path), name: path, maxEntries: 10)
+        XCTAssertTrue(archive.entries.allSatisfy { $0.flags & 0x8 != 0 }, "expected data descriptors")
+        XCTAssertEqual(try readAll(archive, archive.entries[0]), Array(String(repeating: "first file\n", count: 1000).utf8))
+        let result = try ScanTestSupport.scanner().scan(path: path)
+        XCTAssertEqual(result.findings(rule: "secret/gitlab-token").first?.location?.path, "b/two.env")
+    }
+
     func testCorruptedDataFailsTheCRCCheck() throws {
         let dir = try ScanTestSupport.temporaryDirectory(self)
         let path = dir + "/c.zip"

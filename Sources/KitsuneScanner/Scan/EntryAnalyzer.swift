@@ -99,7 +99,14 @@ struct EntryAnalyzer {
             while let chunk = try reader.next() { consume(chunk) }
         }
         outcome.bytes = size
-        if let secrets { outcome.secrets = secrets.finish() }
+        if let secrets {
+            outcome.secrets = secrets.finish()
+            if secrets.truncated {
+                outcome.findings.append(ScanFindings.input("too-many-secrets", severity: .high, path: info.path,
+                    title: "Secret scan of a file stopped early",
+                    message: "\(info.path) holds more than \(SecretStreamScanner.maxMatchesPerFile) secret matches; the first ones are reported, the rest of the file was not examined for secrets."))
+            }
+        }
 
         let digest = hasher.map { $0.finalize().map { String(format: "%02x", $0) }.joined() }
         let mode = info.permissions.map { String(format: "%04o", $0 & 0o7777) }

@@ -37,6 +37,10 @@ final class SecretStreamScanner {
     private var ruleWindowEnd: [Int]
     private var seen = Set<String>()
     private(set) var matches: [SecretMatch] = []
+    /// At most this many matches are kept per file (hostile inputs cannot grow the report without bound).
+    static let maxMatchesPerFile = 500
+    /// Set when matches were dropped because of ``maxMatchesPerFile``.
+    private(set) var truncated = false
 
     static let lookBehind = 256
     static let lookAhead = 1024
@@ -121,6 +125,7 @@ final class SecretStreamScanner {
     private func evaluate(ruleIndex: Int, at position: Int) {
         let rule = rules.rules[ruleIndex]
         if binary && !rule.scanBinary { return }
+        if matches.count >= Self.maxMatchesPerFile { truncated = true; return }
         if base + position < ruleWindowEnd[ruleIndex] { return }
         if rule.assignment && !assignmentFollows(position) { return }
         // Window: back to the line start (at most lookBehind), forward to the line end (or further

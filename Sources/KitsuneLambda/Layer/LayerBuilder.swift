@@ -1,0 +1,88 @@
+import Foundation
+
+/// Builds the Kitsune Lambda layer: a zip usable as-is with `aws lambda publish-layer-version`,
+/// extracted by Lambda under `/opt`:
+///
+/// ```
+/// kitsune/bin/kitsune-enforcer   the static enforcer
+/// kitsune/wrapper                 the AWS_LAMBDA_EXEC_WRAPPER script
+/// kitsune/policy.yaml             the baked policy (validated with the enforcer's own parser)
+/// ```
+public enum LayerBuilder {
+    /// Where the layer puts things once Lambda has extracted it.
+    public static let wrapperPath = "/opt/kitsune/wrapper"
+    public static let enforcerPath = "/opt/kitsune/bin/kitsune-enforcer"
+    public static let policyPath = "/opt/kitsune/policy.yaml"
+
+    /// Why a layer could not be built.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The layer's files. `policy` nil means Kitsune's default Lambda policy.
+    public static func entries(enforcer: URL, policy: URL?) throws -> [ZipWriter.Entry] {
+        guard let enforcerData = FileManager.default.contents(atPath: enforcer.path), enforcerData.starts(with: [0x7F, 0x45, 0x4C, 0x46]) else {
+            throw Failure(description: "\(enforcer.path): not a kitsune-enforcer binary (build it with `swift build -c release`)")
+        }
+        let policyData: Data
+        if let policy {
+            guard let d = FileManager.default.contents(atPath: policy.path) else { throw Failure(description: "cannot read policy \(policy.path)") }
+            policyData = d
+            try validate(policy: policy, with: enforcer)
+        } else {
+            policyData = try resource("policy.yaml")
+        }
+        return [
+            ZipWriter.Entry(path: "kitsune/bin/kitsune-enforcer", data: enforcerData, mode: 0o755),
+            ZipWriter.Entry(path: "kitsune/policy.yaml", data: policyData, mode: 0o644),
+            ZipWriter.Entry(path: "kitsune/wrapper", data: try resource("wrapper"), mode: 0o755),
+        ]
+    }
+
+    /// Build the layer zip at `output` (written atomically).
+    public static func build(enforcer: URL, policy: URL?, output: URL) throws {
+        let zip = try ZipWriter.archive(try entries(enforcer: enforcer, policy: policy))
+        let temp = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).tmp-\(getpid())")
+        do {
+            try zip.write(to: temp)
+            guard rename(temp.path, output.path) == 0 else { throw Failure(description: "cannot write \(output.path)") }
+        } catch {
+            try? FileManager.default.removeItem(at: temp)
+            throw Failure(description: "cannot write \(output.path): \(error)")
+        }
+    }
+
+    /// Write the layer as a directory tree (what Lambda extracts under /opt), for local runs.
+    public static func install(enforcer: URL, policy: URL?, into directory: URL) throws {
+        for entry in try entries(enforcer: enforcer, policy: policy) {
+            let url = directory.appendingPathComponent(entry.path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try entry.data.write(to: url)
+            chmod(url.path, mode_t(entry.mode))
+        }
+    }
+
+    /// The policy must load in the enforcer itself: a layer with a broken policy would fail every init.
+    static func validate(policy: URL, with enforcer: URL) throws {
+        let p = Process()
+        p.executableURL = enforcer
+        p.arguments = ["--policy", policy.path, "--check"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw Failure(description: message.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "kitsune-enforcer: ", with: ""))
+        }
+    }
+
+    static func resource(_ name: String) throws -> Data {
+        guard let base = Bundle.module.resourceURL,
+              let data = FileManager.default.contents(atPath: base.appendingPathComponent("Data/layer/\(name)").path) else {
+            throw Failure(description: "layer resource \(name) missing from the kitsune installation")
+        }
+        return data
+    }
+}

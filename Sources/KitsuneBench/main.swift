@@ -147,7 +147,7 @@ func benchEnforcer() {
         peak = max(peak, Int(e[1]) ?? -1)
     }
     var sysBare: [Double] = [], sysEnf: [Double] = []
-    for _ in 0..<rounds {
+    for _ in 0..<max(11, rounds) {     // short runs, many alternations: medians resist noise
         sysBare.append(Double(capture([me, "worker", "syscalls", syscalls]).split(separator: " ").first.flatMap { Int64($0) } ?? 0))
         sysEnf.append(Double(capture(wrap + [me, "worker", "syscalls", syscalls]).split(separator: " ").first.flatMap { Int64($0) } ?? 0))
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KitsuneFindings
 import KitsunePolicy
 
 /// `kitsune run …` — the enforcer under the kitsune name: same options, same behaviour.
@@ -38,7 +39,7 @@ struct ManifestCommand: ParsableCommand {
         }
         let data = manifest.jsonData()
         if output == "-" { FileHandle.standardOutput.write(data); return }
-        try writeAtomically(data, to: output)
+        do { try AtomicFile.write(data, to: output) } catch { throw inputError("cannot write \(error)") }
         FileHandle.standardError.write(Data("kitsune: \(manifest.files.count) executable files inventoried in \(output)\n".utf8))
     }
 }
@@ -72,19 +73,6 @@ func execEnforcer(_ arguments: [String]) throws -> Never {
     argv.append(nil)
     execv(enforcer, &argv)
     throw inputError("cannot execute \(enforcer): \(String(cString: strerror(errno)))")
-}
-
-/// Write through a temporary file and rename, so a reader never sees half a file.
-func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    do {
-        try data.write(to: temp)
-        guard rename(temp.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
-    } catch {
-        try? FileManager.default.removeItem(at: temp)
-        throw inputError("cannot write \(path): \(error.localizedDescription)")
-    }
 }
 
 /// Print `kitsune: MESSAGE` on standard error and exit 2 (usage or input error), the house convention.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KitsuneFindings
 import KitsuneLambda
 import KitsunePolicy
 
@@ -26,8 +27,8 @@ struct LayerCommand: ParsableCommand {
                 throw inputError("kitsune-enforcer not found beside kitsune (build it with `swift build -c release`, or set KITSUNE_ENFORCER)")
             }
             do {
-                try LayerBuilder.build(enforcer: URL(fileURLWithPath: enforcer), policy: policy.map { URL(fileURLWithPath: $0) },
-                                       output: URL(fileURLWithPath: output))
+                let zip = try LayerBuilder.archive(enforcer: URL(fileURLWithPath: enforcer), policy: policy.map { URL(fileURLWithPath: $0) })
+                try AtomicFile.write(zip, to: output)
             } catch {
                 throw inputError("\(error)")
             }

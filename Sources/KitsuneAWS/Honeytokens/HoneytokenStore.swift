@@ -1,4 +1,5 @@
 import Foundation
+import KitsuneFindings
 
 /// One honeytoken as recorded locally. The secret is kept so the key can be planted as bait.
 public struct HoneytokenRecord: Codable, Sendable, Equatable {
@@ -70,18 +71,8 @@ public struct HoneytokenStore: Sendable {
         } catch {
             throw AWSError.invalidInput("honeytoken store: cannot create directory \(directory): \(error)")
         }
-        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw AWSError.invalidInput("honeytoken store: cannot write \(temporary)")
-        }
-        if let handle = FileHandle(forWritingAtPath: temporary) {
-            try? handle.synchronize()
-            try? handle.close()
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw AWSError.invalidInput("honeytoken store: cannot replace \(path): \(reason)")
+        do { try AtomicFile.write(data, to: path, mode: 0o600) } catch {
+            throw AWSError.invalidInput("honeytoken store: cannot write \(error)")
         }
     }
 }

@@ -3,8 +3,9 @@ import Foundation
 import Glibc
 #endif
 
-/// Writes report files so that readers never see a half-written file: the data goes to a temporary
-/// file in the same directory, is flushed, then renamed over the destination.
+/// Writes files so that readers never see a half-written one: the data goes to a temporary file in
+/// the same directory, is flushed, then renamed over the destination. Used for every file Kitsune
+/// writes (reports, manifests, layer zips, the honeytoken store).
 public enum AtomicFile {
     public struct WriteError: Error, CustomStringConvertible {
         public var path: String
@@ -12,7 +13,8 @@ public enum AtomicFile {
         public var description: String { "\(path): \(reason)" }
     }
 
-    public static func write(_ data: Data, to path: String) throws {
+    /// Write `data` to `path` with permission bits `mode`.
+    public static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let base = (path as NSString).lastPathComponent
         var template = Array(((directory.isEmpty ? "." : directory) + "/.\(base).tmp-XXXXXX").utf8CString)
@@ -35,7 +37,7 @@ public enum AtomicFile {
             }
         }
         if ok && fsync(fd) != 0 { ok = false; reason = String(cString: strerror(errno)) }
-        fchmod(fd, 0o644)
+        fchmod(fd, mode)
         close(fd)
         guard ok else {
             unlink(temporary)

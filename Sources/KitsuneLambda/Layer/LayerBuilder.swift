@@ -39,17 +39,9 @@ public enum LayerBuilder {
         ]
     }
 
-    /// Build the layer zip at `output` (written atomically).
-    public static func build(enforcer: URL, policy: URL?, output: URL) throws {
-        let zip = try ZipWriter.archive(try entries(enforcer: enforcer, policy: policy))
-        let temp = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).tmp-\(getpid())")
-        do {
-            try zip.write(to: temp)
-            guard rename(temp.path, output.path) == 0 else { throw Failure(description: "cannot write \(output.path)") }
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw Failure(description: "cannot write \(output.path): \(error)")
-        }
+    /// The layer zip's bytes.
+    public static func archive(enforcer: URL, policy: URL?) throws -> Data {
+        try ZipWriter.archive(try entries(enforcer: enforcer, policy: policy))
     }
 
     /// Write the layer as a directory tree (what Lambda extracts under /opt), for local runs.

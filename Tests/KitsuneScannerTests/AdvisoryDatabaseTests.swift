@@ -226,7 +226,8 @@ final class AdvisoryDatabaseTests: XCTestCase {
     func testCorruptedArchivesNeverCrash() throws {
         // The first 64 KB and the central directory of the real archive, bytes flipped at random.
         let zip = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try AdvisoryFixtures.pypiArchive())))
-        let reader = try AdvisoryZipReader(path: "all.zip", bytes: zip)
+        let limits = ScanLimits()
+        let reader = try ZipArchive(source: MemorySource(bytes: zip), name: "all.zip", maxEntries: limits.maxEntries)
         XCTAssertEqual(reader.entries.count, 2661)
         let cd = zip.count - 300_000
         var rng = SystemRandomNumberGenerator()
@@ -237,9 +238,12 @@ final class AdvisoryDatabaseTests: XCTestCase {
                 let at = round % 2 == 0 ? Int.random(in: cd..<zip.count, using: &rng) : Int.random(in: 0..<65_536, using: &rng)
                 b[at] = UInt8.random(in: 0...255, using: &rng)
             }
-            guard let r = try? AdvisoryZipReader(path: "all.zip", bytes: b) else { continue }
+            guard let r = try? ZipArchive(source: MemorySource(bytes: b), name: "all.zip", maxEntries: limits.maxEntries) else { continue }
             readable += 1
-            for e in r.entries.prefix(40) { _ = try? r.read(e) }
+            for e in r.entries.prefix(40) {
+                guard let entryReader = try? ZipEntryReader(archive: r, entry: e, limits: limits, budget: ScanBudget(limit: limits.maxTotalBytes)) else { continue }
+                while let chunk = try? entryReader.next(), !chunk.isEmpty {}
+            }
         }
         XCTAssertGreaterThan(readable, 0)
     }

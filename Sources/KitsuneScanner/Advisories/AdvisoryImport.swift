@@ -64,18 +64,23 @@ public enum AdvisoryImport {
         return (try? h.read(upToCount: 4)) == Data([0x50, 0x4B, 0x03, 0x04])
     }
 
+    /// Reads every `*.json` record of an osv.dev `all.zip` with the scanner's own zip reader (bounded:
+    /// the same zip-bomb, size and CRC checks as a package scan).
     static func loadZip(_ path: String, into result: inout Result, table: EcosystemTable) throws {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw AdvisoryError.unreadable(path: path, reason: error.localizedDescription)
+        let limits = ScanLimits(maxEntries: 2_000_000)
+        let zip: ZipArchive
+        do { zip = try ZipArchive(source: try FileSource(path: path), name: path, maxEntries: limits.maxEntries) } catch {
+            throw AdvisoryError.unreadable(path: path, reason: "not a readable zip archive: \(error)")
         }
-        let zip = try AdvisoryZipReader(path: path, bytes: [UInt8](data))
-        for entry in zip.entries where entry.name.hasSuffix(".json") {
+        let budget = ScanBudget(limit: limits.maxTotalBytes)
+        for entry in zip.entries where entry.name.hasSuffix(".json") && !entry.isDirectory {
             do {
-                let bytes = try zip.read(entry)
+                let reader = try ZipEntryReader(archive: zip, entry: entry, limits: limits, budget: budget)
+                var bytes: [UInt8] = []
+                while let chunk = try reader.next() { bytes += chunk }
                 add(json: Data(bytes), source: "\(path)!/\(entry.name)", into: &result, table: table)
             } catch {
-                result.problems.append("\(error)")
+                result.problems.append("\(path)!/\(entry.name): \(error)")
             }
         }
     }

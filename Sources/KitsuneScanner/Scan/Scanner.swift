@@ -121,7 +121,7 @@ public struct FunctionScanner: Sendable {
 
     private func finish(_ session: ScanSession) -> ScanResult {
         var findings = session.findings + SecretDeduplication.findings(from: session.secretHits)
-        let packages = PackageMerging.merge(session.packages)
+        let packages = Catalogers.merge(session.packages)
         if let matcher { findings += matcher.findings(for: packages) }
         findings.sort { ($0.severity, $1.location?.path ?? "", $1.ruleID) > ($1.severity, $0.location?.path ?? "", $0.ruleID) }
         let finished = Date()
@@ -161,25 +161,6 @@ enum SecretDeduplication {
             }
             return finding
         }
-    }
-}
-
-/// The same package found by several catalogers or in several places becomes one entry.
-enum PackageMerging {
-    static func merge(_ packages: [DiscoveredPackage]) -> [DiscoveredPackage] {
-        var order: [String] = []
-        var merged: [String: DiscoveredPackage] = [:]
-        for package in packages {
-            let key = "\(package.ecosystem)|\(package.name)|\(package.version)"
-            if var existing = merged[key] {
-                for location in package.locations where !existing.locations.contains(location) { existing.locations.append(location) }
-                merged[key] = existing
-            } else {
-                order.append(key)
-                merged[key] = package
-            }
-        }
-        return order.compactMap { merged[$0] }.sorted { ($0.ecosystem, $0.name, $0.version) < ($1.ecosystem, $1.name, $1.version) }
     }
 }
 

@@ -25,11 +25,7 @@ struct DeployCommand: AsyncParsableCommand {
     @Flag(name: .customLong("remove"), help: "Remove the Kitsune layer and wrapper instead of attaching them.")
     var remove = false
 
-    @Option(help: "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, profile).")
-    var region: String?
-
-    @Option(help: "AWS profile (default: AWS_PROFILE or default).")
-    var profile: String?
+    @OptionGroup var aws: AWSOptions
 
     @Option(help: "Output format: text or json.")
     var format: String = "text"
@@ -45,7 +41,7 @@ struct DeployCommand: AsyncParsableCommand {
             guard (1...32).contains(concurrency) else { throw AWSError.invalidInput("--concurrency must be 1…32") }
             let layer = try LayerARN(layerARN)
             let selectors = try select.map { try FunctionSelector(parsing: $0) }
-            let client = try AWSClient.fromEnvironment(profile: profile, region: region, defaultRegion: layer.region)
+            let client = try aws.client(defaultRegion: layer.region)
             let deployer = try Deployer(client: client, options: DeployOptions(
                 layer: layer, selectors: selectors, mode: remove ? .remove : .attach, dryRun: dryRun,
                 concurrency: concurrency))

@@ -27,15 +27,11 @@ struct HoneytokenCommand: AsyncParsableCommand {
         @Flag(name: .customLong("show-secret"), help: "Print the secret access key.")
         var showSecret = false
 
-        @Option(help: "AWS region.")
-        var region: String?
-
-        @Option(help: "AWS profile.")
-        var profile: String?
+        @OptionGroup var aws: AWSOptions
 
         func run() async throws {
             do {
-                let client = try AWSClient.fromEnvironment(profile: profile, region: region, defaultRegion: "us-east-1")
+                let client = try aws.client(defaultRegion: "us-east-1")
                 let store = HoneytokenStore(path: store ?? HoneytokenStore.defaultPath())
                 let record = try await HoneytokenCreator(iam: client.iam, store: store).create(name)
                 print("created honeytoken \(record.name): IAM user \(record.userARN) (deny-all policy), access key \(record.accessKeyID)")
@@ -81,15 +77,11 @@ struct HoneytokenCommand: AsyncParsableCommand {
         @Option(help: "Honeytoken store file (default ~/.config/kitsune/honeytokens.json).")
         var store: String?
 
-        @Option(help: "AWS region.")
-        var region: String?
-
-        @Option(help: "AWS profile.")
-        var profile: String?
+        @OptionGroup var aws: AWSOptions
 
         func run() async throws {
             do {
-                let client = try AWSClient.fromEnvironment(profile: profile, region: region, defaultRegion: "us-east-1")
+                let client = try aws.client(defaultRegion: "us-east-1")
                 let store = HoneytokenStore(path: store ?? HoneytokenStore.defaultPath())
                 try await HoneytokenCreator(iam: client.iam, store: store).delete(name)
                 print("deleted honeytoken \(name) (access keys, policy and IAM user) and removed it from \(store.path)")
@@ -116,11 +108,7 @@ struct HoneytokenCommand: AsyncParsableCommand {
         @Option(help: "Output format: text or json.")
         var format: String = "text"
 
-        @Option(help: "AWS region (for --lookup).")
-        var region: String?
-
-        @Option(help: "AWS profile (for --lookup).")
-        var profile: String?
+        @OptionGroup var aws: AWSOptions
 
         func run() async throws {
             var alerts: [HoneytokenAlert] = []
@@ -145,7 +133,7 @@ struct HoneytokenCommand: AsyncParsableCommand {
                     if result.files == 0 { problems.append("\(cloudtrail): no *.json or *.json.gz CloudTrail files found") }
                 }
                 if lookup {
-                    let client = try AWSClient.fromEnvironment(profile: profile, region: region)
+                    let client = try aws.client()
                     alerts += try await detector.checkLookup(client.cloudTrail)
                 }
             } catch {

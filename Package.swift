@@ -56,7 +56,7 @@ let package = Package(
                 resources: [.copy("Data")]),
         // Live-account posture (CIS Compute 4.x, IAM analysis) and SAM/CloudFormation template checks.
         .target(name: "KitsunePosture",
-                dependencies: ["KitsuneAWS", "KitsuneFindings", "Yams"],
+                dependencies: ["KitsuneAWS", "KitsuneFindings", "KitsuneScanner", "Yams"],
                 path: "Sources/KitsunePosture",
                 resources: [.copy("Data")]),
         .target(name: "KitsuneLambda", dependencies: ["KitsunePolicy", "CKitsuneZlib"], path: "Sources/KitsuneLambda",

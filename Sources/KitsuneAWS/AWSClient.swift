@@ -24,6 +24,9 @@
 //       attachRolePolicy (used by the tests against moto).
 //   aws.sts.getCallerIdentity() / assumeRole(...)
 //   aws.cloudTrail.describeTrails() / getEventSelectors(trail) / lookupEvents(...)
+//   aws.config.describeConfigurationRecorders() / describeConfigurationRecorderStatus()
+//   aws.lambda.getFunctionConcurrency(name) -> Int?   (reserved concurrency; nil when none)
+//   downloadCodePackage(from: location, maxBytes:) -> [UInt8]   (GetFunction's pre-signed Code.Location)
 //   boundedMap(items, limit:) { … }              // bounded concurrency for large accounts
 //
 // Every failure is an `AWSError` whose description names the service, the action and what went
@@ -101,6 +104,8 @@ public struct AWSClient: Sendable {
     public var sts: STSClient { STSClient(client: self) }
     /// AWS CloudTrail (JSON 1.1).
     public var cloudTrail: CloudTrailClient { CloudTrailClient(client: self) }
+    /// AWS Config (JSON 1.1; configuration recorders).
+    public var config: ConfigServiceClient { ConfigServiceClient(client: self) }
 
     /// The same client for another region.
     public func inRegion(_ other: String) -> AWSClient {

@@ -26,14 +26,17 @@ extension ExecJudge {
         return (i < argv.count ? argv[i] : nil, code)
     }
 
-    /// Script files an interpreter is asked to run (none when the program is inline, `-c`/`-e`/`-m`).
+    /// Where an interpreter's program comes from: the script files it is asked to run, `/dev/stdin`
+    /// when it reads its program from standard input (no script argument, or `-`), none when the
+    /// program is inline (`-c`/`-e`/`-m`).
     func interpreterScripts(_ argv: [Bytes], _ rule: InterpreterRule) -> [Bytes] {
         var scripts: [Bytes] = []
+        let stdin = Bytes(literal: "/dev/stdin")
         var i = 1
         outer: while i < argv.count {
             let a = argv[i]
             if a == Bytes(literal: "--") { i += 1; break }
-            if a == [45] { return scripts }          // `-`: program from standard input
+            if a == [45] { return scripts + [stdin] }   // `-`: program from standard input
             guard a.first == 45 && a.count > 1 else { break }
             let (name, inline) = splitOption(a)
             if rule.scriptOptions.contains(name) {
@@ -60,7 +63,7 @@ extension ExecJudge {
             }
             i += 1
         }
-        if i < argv.count { scripts.append(argv[i]) }
+        scripts.append(i < argv.count ? argv[i] : stdin)
         return scripts
     }
 

@@ -40,10 +40,15 @@ public struct ExecJudge {
         }
         if let rule = policy.interpreters.first(where: { matches(base, $0.names) }), policy.interpreterScripts != .off {
             for script in interpreterScripts(attempt.argv, rule) {
+                // The operator's own command may read its program from a pipe (`… | kitsune run -- sh`).
+                let fromStdin = script == Bytes(literal: "/dev/stdin")
+                if fromStdin && attempt.isInitial { continue }
                 let facts = oracle.lookup(script, cwd: attempt.cwd)
                 if facts.kind == .memfd {
                     add(&out, .fileless, facts.path)
-                } else if facts.kind == .stream || (facts.kind == .regular && !isBeneathTrusted(facts.path)) {
+                } else if facts.kind == .stream
+                            || ((facts.kind == .regular || facts.kind == .directory) && !isBeneathTrusted(facts.path)) {
+                    // A pipe (`curl … | sh`), or a file or directory (`python3 /tmp/pkg/`) from a writable place.
                     add(&out, .interpreterScript, facts.path, policy.interpreterScripts)
                 }
             }

@@ -9,6 +9,7 @@ public enum FileKind {
     case memfd
     /// A pipe or socket (`python3 /dev/stdin` fed by `curl`).
     case stream
+    case directory
     case missing
     case other
 }

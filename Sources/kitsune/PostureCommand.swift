@@ -3,6 +3,7 @@ import Foundation
 import KitsuneAWS
 import KitsuneFindings
 import KitsunePosture
+import KitsuneScanner
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,6 +48,15 @@ struct PostureCommand: AsyncParsableCommand {
     @Flag(name: .customLong("include-pass"), help: "Also list passing checks.")
     var includePass = false
 
+    @Flag(name: .customLong("scan-code"), help: "Also download each function's code package and run it through the scanner (environment variables are always scanned).")
+    var scanCode = false
+
+    @Option(name: .customLong("max-code-mb"), help: "Largest code package downloaded with --scan-code, in MiB.")
+    var maxCodeMB: Int = 256
+
+    @Option(name: .customLong("db"), help: "Advisory database for --scan-code package matching (default: kitsune db's location).")
+    var databases: [String] = []
+
     func run() async throws {
         let code: Int32
         do {
@@ -65,6 +75,20 @@ struct PostureCommand: AsyncParsableCommand {
         return ExitCode(2)
     }
 
+    /// The scanner pass over environment variables (always) and code packages (`--scan-code`).
+    private func contentScan() throws -> FunctionContentScan {
+        var notes: [String] = []
+        var matcher: (any VulnerabilityMatcher)?
+        if scanCode {
+            do { matcher = try AdvisoryDatabase.open(paths: databases) } catch {
+                if !databases.isEmpty { throw error }
+                notes.append("No advisory database (\(error)); code packages were inventoried but not matched against advisories.")
+            }
+        }
+        let scanner = try FunctionScanner.builtIn(catalogers: scanCode ? Catalogers.all : [], matcher: matcher)
+        return FunctionContentScan(scanner: scanner, scanCode: scanCode, maxCodeBytes: maxCodeMB << 20, notes: notes)
+    }
+
     private func execute() async throws -> Int32 {
         guard let reportFormat = ReportFormat(rawValue: format.lowercased()), reportFormat != .cyclonedx else {
             throw usage("--format must be one of table, json, sarif, ocsf, not \"\(format)\"")
@@ -73,6 +97,7 @@ struct PostureCommand: AsyncParsableCommand {
             throw usage("--fail-on must be one of \(FailThreshold.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(failOn)\"")
         }
         guard concurrency > 0 else { throw usage("--concurrency must be positive") }
+        guard maxCodeMB > 0, maxCodeMB <= 10_240 else { throw usage("--max-code-mb must be between 1 and 10240") }
         let client = try AWSClient.fromEnvironment(profile: profile, region: regions.first)
         let tty = isatty(STDERR_FILENO) == 1
         var progress: (@Sendable (String) -> Void)?
@@ -83,7 +108,7 @@ struct PostureCommand: AsyncParsableCommand {
         let options = CollectorOptions(regions: regions.isEmpty ? [client.region] : regions, functionGlob: function,
                                        tags: selectedTags, concurrency: concurrency, progress: progress)
         let result = try await PostureRun(client: client, options: options, trustedAccounts: Set(trustedAccounts),
-                                          includePass: includePass).run()
+                                          includePass: includePass, contentScan: try contentScan()).run()
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         let data = try reportFormat.render(result.report)
         if let output { try AtomicFile.write(data, to: output) } else { FileHandle.standardOutput.write(data) }

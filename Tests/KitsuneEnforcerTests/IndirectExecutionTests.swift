@@ -93,6 +93,22 @@ final class IndirectExecutionTests: XCTestCase {
             XCTAssertFalse(piped.stdout.contains("SCRIPT RAN"), piped.stdout)
             XCTAssertEqual(piped.decisions("interpreter_script").first?["action"] as? String, "blocked", "\(piped.events)")
         }
+        // A shell fed its program on standard input: from a pipe (`curl … | sh`) or a dropped file.
+        for fed in ["cat \(sh) | /bin/sh", "/bin/sh < \(sh)", "/bin/sh -s < \(sh)"] {
+            let r = try f.enforce([], ["/bin/sh", "-c", "\(fed); echo exit=$?"])
+            XCTAssertFalse(r.stdout.contains("SCRIPT RAN"), "\(fed): \(r.stdout)")
+            XCTAssertEqual(r.decisions("interpreter_script").first?["action"] as? String, "blocked", "\(fed): \(r.events)")
+        }
+        // `python3 /tmp/pkg/` runs the directory's __main__.py.
+        if let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            let pkg = f.writable.appendingPathComponent("pkg-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: pkg, withIntermediateDirectories: true)
+            chmod(pkg.path, 0o755)
+            try f.write("print('SCRIPT RAN')\n", to: pkg.appendingPathComponent("__main__.py").path, mode: 0o644)
+            let r = try f.enforce([], [python, pkg.path])
+            XCTAssertFalse(r.stdout.contains("SCRIPT RAN"), r.stdout)
+            XCTAssertEqual(r.decisions("interpreter_script").first?["subject"] as? String, pkg.path, "\(r.events)")
+        }
         // Inline programs are not scripts from a writable place.
         let inline = try f.enforce([], ["/bin/sh", "-c", "echo inline"])
         XCTAssertEqual(inline.stdout, "inline\n")

@@ -101,6 +101,18 @@ final class ExecJudgeTests: XCTestCase {
         XCTAssertEqual(reasons(judge("/usr/bin/node", ["node", "--require=/tmp/hook.js", "app.js"])), ["interpreter_script"])
         oracle.files["/proc/1/fd/0"] = FileFacts(path: Bytes("pipe:[1]".utf8), kind: .stream)
         XCTAssertEqual(reasons(judge("/usr/bin/python3.11", ["python3", "/proc/1/fd/0"])), ["interpreter_script"])
+        // Program from standard input: judged by what stdin is.
+        oracle.files["/dev/stdin"] = FileFacts(path: Bytes("pipe:[7]".utf8), kind: .stream)
+        XCTAssertEqual(reasons(judge("/usr/bin/dash", ["sh"])), ["interpreter_script"])
+        XCTAssertEqual(reasons(judge("/usr/bin/dash", ["sh", "-s"])), ["interpreter_script"])
+        XCTAssertEqual(reasons(judge("/usr/bin/python3.11", ["python3", "-"])), ["interpreter_script"])
+        XCTAssertTrue(judge("/usr/bin/dash", ["sh", "-c", "echo"]).isClean)
+        XCTAssertTrue(judge("/usr/bin/dash", ["sh"], initial: true).isClean, "the operator's own command may read a pipe")
+        oracle.files["/dev/stdin"] = FileFacts(path: Bytes("/dev/pts/0".utf8), kind: .other)
+        XCTAssertTrue(judge("/usr/bin/dash", ["sh"]).isClean, "an interactive shell on a terminal")
+        // A directory or zip run by the interpreter (`python3 /tmp/pkg/` runs its __main__.py).
+        oracle.files["/tmp/pkg"] = FileFacts(path: Bytes("/tmp/pkg".utf8), kind: .directory)
+        XCTAssertEqual(reasons(judge("/usr/bin/python3.11", ["python3", "/tmp/pkg"])), ["interpreter_script"])
         policy.interpreterScripts = .report
         let v = judge("/usr/bin/dash", ["sh", "/tmp/x.sh"])
         XCTAssertEqual(reasons(v), ["interpreter_script"])

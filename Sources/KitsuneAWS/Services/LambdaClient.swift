@@ -81,6 +81,13 @@ public struct LambdaClient: Sendable {
         return output.CodeSigningConfigArn.flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// `GetFunctionConcurrency`: the reserved concurrency, nil when none is set.
+    public func getFunctionConcurrency(_ function: String) async throws -> Int? {
+        struct Output: Decodable { let ReservedConcurrentExecutions: Int? }
+        return try await get(Output.self, "GetFunctionConcurrency",
+                             "/2019-09-30/functions/\(name(function))/concurrency").ReservedConcurrentExecutions
+    }
+
     /// `ListLayerVersions` (all pages).
     public func listLayerVersions(_ layer: String) async throws -> [LambdaLayerVersion] {
         struct Page: Decodable { let LayerVersions: [LambdaLayerVersion]?; let NextMarker: String? }

@@ -24,6 +24,10 @@ public struct LambdaFunctionConfiguration: Codable, Sendable, Equatable {
     public var architectures: [String]?
     public var revisionId: String?
     public var signingProfileVersionArn: String?
+    /// `VpcConfig`: subnets and security groups when the function is attached to a VPC.
+    public var vpcConfig: VpcConfig?
+    /// `DeadLetterConfig`: where failed asynchronous events go (SQS queue or SNS topic ARN).
+    public var deadLetterConfig: DeadLetterConfig?
 
     enum CodingKeys: String, CodingKey {
         case functionName = "FunctionName", functionArn = "FunctionArn", runtime = "Runtime", role = "Role"
@@ -33,6 +37,21 @@ public struct LambdaFunctionConfiguration: Codable, Sendable, Equatable {
         case state = "State", lastUpdateStatus = "LastUpdateStatus", packageType = "PackageType"
         case architectures = "Architectures", revisionId = "RevisionId"
         case signingProfileVersionArn = "SigningProfileVersionArn"
+        case vpcConfig = "VpcConfig", deadLetterConfig = "DeadLetterConfig"
+    }
+
+    /// `VpcConfig`. AWS returns it with empty lists and an empty `VpcId` for functions outside a VPC.
+    public struct VpcConfig: Codable, Sendable, Equatable {
+        public var subnetIds: [String]?
+        public var securityGroupIds: [String]?
+        public var vpcId: String?
+        enum CodingKeys: String, CodingKey { case subnetIds = "SubnetIds", securityGroupIds = "SecurityGroupIds", vpcId = "VpcId" }
+    }
+
+    /// `DeadLetterConfig`.
+    public struct DeadLetterConfig: Codable, Sendable, Equatable {
+        public var targetArn: String?
+        enum CodingKeys: String, CodingKey { case targetArn = "TargetArn" }
     }
 
     /// `TracingConfig`.
@@ -58,6 +77,12 @@ public struct LambdaFunctionConfiguration: Codable, Sendable, Equatable {
     public var layerARNs: [String] { layers?.map(\.arn) ?? [] }
     /// Environment variables (empty when none).
     public var variables: [String: String] { environment?.variables ?? [:] }
+    /// True when the function is attached to a VPC (a VPC id or at least one subnet).
+    public var isInVPC: Bool {
+        !(vpcConfig?.vpcId ?? "").isEmpty || !(vpcConfig?.subnetIds ?? []).isEmpty
+    }
+    /// The dead-letter target ARN, nil when none is configured.
+    public var deadLetterTargetArn: String? { deadLetterConfig?.targetArn.flatMap { $0.isEmpty ? nil : $0 } }
 }
 
 /// `GetFunction`'s answer.

@@ -9,12 +9,17 @@ public struct PostureRun: Sendable {
     public var trustedAccounts: Set<String>
     /// Include PASS findings in the report (FAIL, MANUAL and ERROR are always included).
     public var includePass: Bool
+    /// Also run each selected function's environment variables (and, if enabled, code package) through
+    /// the scanner; nil skips it.
+    public var contentScan: FunctionContentScan?
 
-    public init(client: AWSClient, options: CollectorOptions, trustedAccounts: Set<String> = [], includePass: Bool = false) {
+    public init(client: AWSClient, options: CollectorOptions, trustedAccounts: Set<String> = [], includePass: Bool = false,
+                contentScan: FunctionContentScan? = nil) {
         self.client = client
         self.options = options
         self.trustedAccounts = trustedAccounts
         self.includePass = includePass
+        self.contentScan = contentScan
     }
 
     /// The result: the report to render and whether it is partial (an API failed mid-run).
@@ -35,10 +40,19 @@ public struct PostureRun: Sendable {
         let started = Date()
         let snapshot = try await SnapshotCollector(client: client).collect(options)
         let engine = try PostureEngine.standard()
-        let outcome = engine.run(snapshot, now: now, trustedAccounts: trustedAccounts)
+        var outcome = engine.run(snapshot, now: now, trustedAccounts: trustedAccounts)
         var counts: [String: Int] = ["functions": snapshot.functions.count, "roles": snapshot.roles.count]
+        var scannerNotes: [String] = []
+        if let contentScan {
+            let content = await contentScan.scan(snapshot.functions, client: client, progress: options.progress)
+            outcome.findings += content.findings
+            outcome.incomplete += content.incomplete
+            scannerNotes = content.notes
+            counts["scanned_functions"] = snapshot.functions.count
+            counts["scanned_code_packages"] = content.codePackagesScanned
+        }
         for finding in outcome.findings { counts["status_\(finding.status.rawValue.lowercased())", default: 0] += 1 }
-        var notes = outcome.incomplete.map { "PARTIAL: \($0)" }
+        var notes = outcome.incomplete.map { "PARTIAL: \($0)" } + scannerNotes
         if outcome.isPartial {
             notes.insert("PARTIAL RESULTS: some AWS calls failed; functions or facts below may be missing. Checks that could not be evaluated are MANUAL, never PASS.", at: 0)
         }

@@ -48,8 +48,7 @@ public struct SnapshotCollector: Sendable {
         var roleUsers: [String: [String]] = [:]
         for region in options.regions {
             let regional = client.inRegion(region)
-            regions.append(RegionSnapshot(region: region, configRecorder: .unavailable(
-                "AWS Config (config:DescribeConfigurationRecorderStatus) is not read by this Kitsune version")))
+            regions.append(RegionSnapshot(region: region, configRecorder: await configRecorder(regional, log: log)))
             let listed: [LambdaFunctionConfiguration]
             do {
                 listed = try await regional.lambda.listFunctions { count in
@@ -104,8 +103,8 @@ public struct SnapshotCollector: Sendable {
             try await lambda.getFunctionUrlConfig(c.functionName).map { FunctionURLConfig(authType: $0.authType, url: $0.functionUrl) }
         }
         async let signing = observe("lambda:GetFunctionCodeSigningConfig", log) { try await lambda.getFunctionCodeSigningConfig(c.functionName) }
+        async let concurrency = observe("lambda:GetFunctionConcurrency", log) { try await lambda.getFunctionConcurrency(c.functionName) != nil }
         let isImage = c.packageType == "Image"
-        let notRead = "not exposed by KitsuneAWS's GetFunctionConfiguration model in this version"
         return LambdaFunction(
             name: c.functionName, arn: c.functionArn, region: region,
             account: Self.field(c.functionArn, 4) ?? account,
@@ -113,10 +112,25 @@ public struct SnapshotCollector: Sendable {
             environment: .known(c.variables.mapValues { JSONValue.string($0) }),
             kmsKeyArn: .known(c.kmsKeyArn.flatMap { $0.isEmpty ? nil : $0 }),
             tracingMode: .known(c.tracingConfig?.mode), layers: .known(c.layerARNs),
-            inVPC: .unavailable("VpcConfig \(notRead)"),
-            reservedConcurrency: .unavailable("lambda:GetFunctionConcurrency \(notRead)"),
-            deadLetterTarget: .unavailable("DeadLetterConfig \(notRead)"),
+            inVPC: .known(c.isInVPC), reservedConcurrency: await concurrency, deadLetterTarget: .known(c.deadLetterTargetArn),
             codeSigningConfigArn: await signing, url: await url, resourcePolicy: await policy, tags: tags)
+    }
+
+    /// CIS 4.1 facts of one region: a recorder that is started and covers `AWS::Lambda::Function`.
+    private func configRecorder(_ regional: AWSClient, log: CollectorLog) async -> Observed<ConfigRecorderStatus> {
+        let recorders = await observe("config:DescribeConfigurationRecorders", log) {
+            try await regional.config.describeConfigurationRecorders()
+        }
+        guard let recorders = recorders.value else { return .unavailable(recorders.reason ?? "") }
+        if recorders.isEmpty { return .known(ConfigRecorderStatus(exists: false, recording: false, recordsLambda: false)) }
+        let statuses = await observe("config:DescribeConfigurationRecorderStatus", log) {
+            try await regional.config.describeConfigurationRecorderStatus()
+        }
+        guard let statuses = statuses.value else { return .unavailable(statuses.reason ?? "") }
+        let started = Set(statuses.filter { $0.recording == true }.compactMap(\.name))
+        let running = recorders.filter { started.contains($0.name ?? "") }
+        return .known(ConfigRecorderStatus(exists: true, recording: !running.isEmpty,
+                                           recordsLambda: running.contains { $0.records("AWS::Lambda::Function") }))
     }
 
     /// Every execution role used by `functions`, with inline and attached policy documents.

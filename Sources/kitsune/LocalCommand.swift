@@ -58,10 +58,12 @@ struct LocalInvokeCommand: ParsableCommand {
             let emulator = try LambdaEmulator(configuration: config)
             // Sandbox processes run in their own sessions: on Ctrl-C / SIGTERM kill them before exiting.
             let killSwitch = emulator.killSwitch
+            let interrupted = InterruptFlag()
             let signalSources = [Int32]([SIGINT, SIGTERM, SIGHUP]).map { (number: Int32) -> DispatchSourceSignal in
                 signal(number, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
                 source.setEventHandler {
+                    interrupted.set(number)      // before the kill: the main thread must not exit 0 first
                     killSwitch.fire()
                     FileHandle.standardError.write(Data("kitsune local invoke: interrupted, sandbox processes killed\n".utf8))
                     Foundation.exit(128 + number)
@@ -72,6 +74,10 @@ struct LocalInvokeCommand: ParsableCommand {
             defer { signalSources.forEach { $0.cancel() } }
             for payload in payloads {
                 let result = emulator.invoke(InvocationRequest(payload: payload))
+                if let number = interrupted.signal {
+                    killSwitch.fire()
+                    Foundation.exit(128 + number)
+                }
                 FileHandle.standardOutput.write(result.payload + Data("\n".utf8))
                 FileHandle.standardError.write(Data((result.report.line + "\n").utf8))
             }
@@ -85,4 +91,15 @@ struct LocalInvokeCommand: ParsableCommand {
 /// An emulator error, printed as is (no usage text).
 struct LocalInvokeFailure: Error, CustomStringConvertible {
     var description: String
+}
+
+/// The signal that interrupted `local invoke`, shared between the signal handler and the main loop.
+final class InterruptFlag: @unchecked Sendable {
+    // @unchecked: every access goes through the lock.
+    private let lock = NSLock()
+    private var number: Int32?
+
+    func set(_ signal: Int32) { lock.lock(); number = signal; lock.unlock() }
+
+    var signal: Int32? { lock.lock(); defer { lock.unlock() }; return number }
 }

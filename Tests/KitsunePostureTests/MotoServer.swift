@@ -17,7 +17,8 @@ final class MotoServer {
         var description: String
     }
 
-    init() throws {
+    /// `environment` is added to the server's environment (e.g. `INITIAL_NO_AUTH_ACTION_COUNT` to enforce IAM).
+    init(environment extra: [String: String] = [:]) throws {
         let check = try MotoServer.python(["-c", "import moto, boto3; print(moto.__version__)"])
         guard check.status == 0 else {
             throw Unavailable(description: "moto is not installed (pip install 'moto[server]' boto3): \(check.output)")
@@ -32,6 +33,7 @@ final class MotoServer {
         process.arguments = ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
         var environment = ProcessInfo.processInfo.environment
         environment["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"   // AWS managed policies (AdministratorAccess, …)
+        environment.merge(extra) { $1 }
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -60,11 +62,13 @@ final class MotoServer {
     }
 
     /// Runs a Python script (boto3 against this server) that seeds fixtures; throws with its output on failure.
-    func seed(_ script: String) throws {
+    @discardableResult
+    func seed(_ script: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("seed-\(UUID().uuidString).py").path
         try script.write(toFile: path, atomically: true, encoding: .utf8)
         let result = try MotoServer.python([path, endpoint])
         guard result.status == 0 else { throw Unavailable(description: "seeding moto failed: \(result.output)") }
+        return result.output
     }
 
     static func isUp(port: Int) -> Bool {

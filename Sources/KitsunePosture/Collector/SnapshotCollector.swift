@@ -117,7 +117,7 @@ public struct SnapshotCollector: Sendable {
     }
 
     /// CIS 4.1 facts of one region: a recorder that is started and covers `AWS::Lambda::Function`.
-    private func configRecorder(_ regional: AWSClient, log: CollectorLog) async -> Observed<ConfigRecorderStatus> {
+    func configRecorder(_ regional: AWSClient, log: CollectorLog) async -> Observed<ConfigRecorderStatus> {
         let recorders = await observe("config:DescribeConfigurationRecorders", log) {
             try await regional.config.describeConfigurationRecorders()
         }

@@ -188,7 +188,7 @@ public struct FunctionContentScan: Sendable {
 
     /// A fresh directory only this user can read (environment variables often hold secrets).
     static func privateDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kitsune-posture-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kitsune-content-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         return url

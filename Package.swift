@@ -3,7 +3,7 @@
 //
 // Dependency arrows (one way):
 //   kitsune (CLI) → KitsuneScanner, KitsuneAWS, KitsuneLambda, KitsunePolicy → KitsunePolicyCore
-//   KitsuneScanner, KitsuneAWS → KitsuneFindings; KitsunePosture → KitsuneAWS
+//   KitsuneScanner, KitsuneAWS → KitsuneFindings; KitsunePosture → KitsuneAWS, KitsuneScanner
 //   kitsune-enforcer (Embedded Swift, static) → CKitsuneSys + the KitsunePolicyCore sources
 //     (compiled into it through the symlink Sources/KitsuneEnforcer/PolicyCore).
 import PackageDescription

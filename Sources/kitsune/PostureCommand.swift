@@ -15,7 +15,8 @@ struct PostureCommand: AsyncParsableCommand {
         abstract: "Check every Lambda function of the account: CIS AWS Compute 4.1–4.12 and execution-role permissions.",
         discussion: """
         Exit status: 0 no FAIL at or above --fail-on, 1 FAIL findings at or above it, 2 usage/credential error or \
-        partial results (an AWS call failed mid-run). Checks that cannot be evaluated are MANUAL or ERROR, never PASS.
+        partial results (an AWS call failed mid-run). Checks that cannot be evaluated are MANUAL or ERROR, never PASS. \
+        Environment variables always go through the scanner too; --scan-code also downloads and scans each code package.
         """)
 
     @Option(name: .customLong("region"), help: "Region to check (repeatable; default: the configured region).")
@@ -85,8 +86,7 @@ struct PostureCommand: AsyncParsableCommand {
                 notes.append("No advisory database (\(error)); code packages were inventoried but not matched against advisories.")
             }
         }
-        let scanner = try FunctionScanner.builtIn(catalogers: scanCode ? Catalogers.all : [], matcher: matcher)
-        return FunctionContentScan(scanner: scanner, scanCode: scanCode, maxCodeBytes: maxCodeMB << 20, notes: notes)
+        return try FunctionContentScan.standard(scanCode: scanCode, maxCodeBytes: maxCodeMB << 20, matcher: matcher, notes: notes)
     }
 
     private func execute() async throws -> Int32 {

@@ -96,10 +96,11 @@ final class CollectorTests: XCTestCase {
         for check in ["role-admin", "role-privilege-escalation", "role-data-exfiltration", "role-least-privilege", "role-broad-managed-policy"] {
             XCTAssertEqual(f.status(check, scoped), .pass, check)
         }
-        // Facts this KitsuneAWS version does not expose are MANUAL, never PASS.
-        XCTAssertEqual(f.status("vpc-configured", arn("orders-ok")), .manual)
-        XCTAssertEqual(f.first { $0.ruleID == "config-records-lambda" }?.status, .manual)
-        XCTAssertFalse(f.contains { $0.status == .pass && ["vpc-configured", "dead-letter-queue", "reserved-concurrency"].contains($0.ruleID) })
+        // VPC, concurrency, DLQ and AWS Config are read live (none is configured in this seed).
+        for check in ["vpc-configured", "dead-letter-queue", "reserved-concurrency"] {
+            XCTAssertEqual(f.status(check, arn("orders-ok")), .fail, check)
+        }
+        XCTAssertEqual(f.first { $0.ruleID == "config-records-lambda" }?.status, .fail, "moto has no Config recorder")
     }
 
     func testPostureRunBuildsTheSharedReportAndExitCodes() async throws {
@@ -110,7 +111,7 @@ final class CollectorTests: XCTestCase {
         XCTAssertEqual(result.report.target, "aws account 123456789012 regions us-east-1")
         XCTAssertEqual(result.report.statistics["functions"], 1)
         XCTAssertFalse(result.report.findings.contains { $0.status == .pass }, "PASS only with includePass")
-        XCTAssertTrue(result.report.findings.contains { $0.status == .manual }, "unreadable facts are listed as MANUAL")
+        XCTAssertFalse(result.report.findings.contains { $0.status == .manual }, "every fact is readable from moto: no MANUAL")
         XCTAssertEqual(result.exitCode(threshold: .high), 0, "orders-ok has no FAIL at high or above")
         XCTAssertEqual(result.exitCode(threshold: .low), 1, "it does fail low-severity checks (tracing, insights)")
         let json = try ReportFormat.json.render(result.report)

@@ -34,6 +34,14 @@ public struct FunctionContentScan: Sendable {
         self.notes = notes
     }
 
+    /// The scanner `kitsune scan` uses: built-in rules and every package cataloger, matching packages
+    /// against `matcher` (an advisory database) when given.
+    public static func standard(scanCode: Bool, maxCodeBytes: Int = 256 << 20, concurrency: Int = 2,
+                                matcher: (any VulnerabilityMatcher)? = nil, notes: [String] = []) throws -> FunctionContentScan {
+        FunctionContentScan(scanner: try FunctionScanner.builtIn(catalogers: Catalogers.all, matcher: matcher), scanCode: scanCode,
+                            maxCodeBytes: maxCodeBytes, concurrency: concurrency, notes: notes)
+    }
+
     /// What the scans produced.
     public struct Outcome: Sendable {
         public var findings: [Finding] = []
@@ -146,7 +154,7 @@ public struct FunctionContentScan: Sendable {
     private func manual(_ function: LambdaFunction, _ what: String, _ reason: String) -> Finding {
         Finding(id: Fingerprint.of([Self.manualRuleID, function.arn, what]), ruleID: Self.manualRuleID, kind: .inputError,
                 status: .manual, severity: .medium, title: "Function content not scanned",
-                message: "The \(what) of \(function.name) were not run through the scanner: \(reason).",
+                message: "Kitsune did not run the \(what) of \(function.name) through the scanner: \(reason).",
                 location: Location(path: function.arn), resource: function.name,
                 remediation: "Download the package (`aws lambda get-function`) and run `kitsune scan PACKAGE --config CONFIG.json`.",
                 properties: ["function_arn": function.arn, "region": function.region])

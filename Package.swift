@@ -3,6 +3,7 @@
 //
 // Dependency arrows (one way):
 //   kitsune (CLI) → KitsuneScanner, KitsuneAWS, KitsuneLambda, KitsunePolicy → KitsunePolicyCore
+//   KitsuneLambda → KitsuneScanner (zip reading for `kitsune protect`)
 //   KitsuneScanner, KitsuneAWS → KitsuneFindings; KitsunePosture → KitsuneAWS, KitsuneScanner
 //   kitsune-enforcer (Embedded Swift, static) → CKitsuneSys + the KitsunePolicyCore sources
 //     (compiled into it through the symlink Sources/KitsuneEnforcer/PolicyCore).
@@ -59,7 +60,7 @@ let package = Package(
                 dependencies: ["KitsuneAWS", "KitsuneFindings", "KitsuneScanner", "Yams"],
                 path: "Sources/KitsunePosture",
                 resources: [.copy("Data")]),
-        .target(name: "KitsuneLambda", dependencies: ["KitsunePolicy", "CKitsuneZlib"], path: "Sources/KitsuneLambda",
+        .target(name: "KitsuneLambda", dependencies: ["KitsunePolicy", "KitsuneScanner", "CKitsuneZlib"], path: "Sources/KitsuneLambda",
                 resources: [.copy("Data")]),
         .executableTarget(
             name: "kitsune",

@@ -12,6 +12,8 @@ public struct ZipEntry: Sendable, Equatable {
     public var unixMode: UInt32?
     /// MS-DOS attributes' directory bit.
     var dosDirectory: Bool
+    /// The central directory's external attributes as stored (Unix mode in the high 16 bits).
+    public var externalAttributes: UInt32 = 0
 
     public var isEncrypted: Bool { flags & 0x0001 != 0 }
     public var isDirectory: Bool { name.hasSuffix("/") || dosDirectory || (unixMode.map { $0 & 0o170000 == 0o040000 } ?? false) }
@@ -141,7 +143,8 @@ public struct ZipArchive: Sendable {
         let unixMode: UInt32? = (hostSystem == 3 || hostSystem == 19) && external >> 16 != 0 ? external >> 16 : nil
         return ZipEntry(name: name, method: method, flags: flags, crc32: crc,
                         compressedSize: Int(compressed), uncompressedSize: Int(uncompressed),
-                        localHeaderOffset: Int(offset), unixMode: unixMode, dosDirectory: external & 0x10 != 0)
+                        localHeaderOffset: Int(offset), unixMode: unixMode, dosDirectory: external & 0x10 != 0,
+                        externalAttributes: external)
     }
 
     /// Offset of the entry's data (after its local header), validated against the archive size.

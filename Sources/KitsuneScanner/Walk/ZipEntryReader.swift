@@ -28,7 +28,7 @@ public final class ZipEntryReader {
     private var pendingInput: [UInt8] = []
     private let chunkSize: Int
 
-    init(archive: ZipArchive, entry: ZipEntry, limits: ScanLimits, budget: ScanBudget, chunkSize: Int = 256 * 1024) throws {
+    public init(archive: ZipArchive, entry: ZipEntry, limits: ScanLimits, budget: ScanBudget, chunkSize: Int = 256 * 1024) throws {
         self.archive = archive
         self.entry = entry
         self.limits = limits

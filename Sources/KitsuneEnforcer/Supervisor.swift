@@ -44,8 +44,7 @@ struct Supervisor {
         if n.nr == ks_nr(Int32(KS_SYS_MMAP)) {
             let fd = Int(Int32(truncatingIfNeeded: n.arg(4)))
             // Fast path (every shared library of every program): one readlink, no stat.
-            if let path = readLink(procPath(pid, "/fd/") + decimalBytes(fd)), path.first == 47,
-               judge.isBeneathTrusted(path), !(judge.manifest?.covers(path) ?? false) {
+            if let path = readLink(procPath(pid, "/fd/") + decimalBytes(fd)), judge.isMappingTrustedByPath(path) {
                 return 0
             }
             let file = oracle.lookup(fd: fd, of: pid)

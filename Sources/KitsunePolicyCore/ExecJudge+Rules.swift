@@ -65,6 +65,13 @@ public struct ExecJudge {
         return finish(out, subject: subject)
     }
 
+    /// Whether mapping the file at `path` (a canonical path) executable is clean without looking at the
+    /// file itself: beneath a trusted root and not governed by the manifest. The supervisor's fast path
+    /// for every shared library of every program.
+    public func isMappingTrustedByPath(_ path: Bytes) -> Bool {
+        path.first == 47 && isBeneathTrusted(path) && !(manifest?.covers(path) ?? false)
+    }
+
     /// Judge a file mapped executable (`mmap(PROT_EXEC)` of a file descriptor).
     public func judgeMapping<O: FileOracle>(_ file: FileFacts, oracle: inout O) -> Verdict {
         var out = Verdict()

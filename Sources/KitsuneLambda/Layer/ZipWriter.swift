@@ -24,7 +24,7 @@ public struct ZipWriter {
     }
 
     /// Local records written so far.
-    public private(set) var output = Data()
+    private var output = Data()
     private var central = Data()
     private var count = 0
 

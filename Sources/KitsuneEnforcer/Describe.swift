@@ -56,6 +56,7 @@ func policyReport(_ config: Configuration) -> Bytes {
     w.string("native_code", actionName(p.nativeCode))
     w.int("interpreter_rules", p.interpreters.count)
     w.int("loader_rules", p.loaders.count)
+    w.strings("honeypot_env", p.honeypot.env.map { $0.name })
     w.int("honeypot_values", p.honeypot.values.count)
     w.strings("honeypot_files", p.honeypot.files)
     if let e = p.events { w.string("events", e) }

@@ -20,6 +20,10 @@ struct EventSink {
     let fd: Int32
     let mode: Mode
     let lambda: LambdaContext
+    /// A second copy of each line for the sidecar, which ships events to KITSUNE_EVENTS_URL (-1: none).
+    var forward: Int32 = -1
+    /// The page where the sidecar publishes the request id of the current invocation, if any.
+    var invocation: SharedText?
 
     /// Open the destination: nil/`stderr` → standard error, `-` → standard output, else a file (append).
     static func open(_ destination: Bytes?, mode: Mode) -> (EventSink?, Bytes) {
@@ -40,14 +44,41 @@ struct EventSink {
         return w
     }
 
+    /// Function name, version, region, and the request id (given, or the current invocation's).
     func lambdaFields(_ w: inout JSONObjectWriter, requestID: Bytes?) {
         if let v = lambda.functionName { w.string("function_name", v) }
         if let v = lambda.functionVersion { w.string("function_version", v) }
         if let v = lambda.region { w.string("region", v) }
-        if let v = requestID { w.string("request_id", v) }
+        if let v = requestID ?? invocation?.read(), !v.isEmpty { w.string("request_id", v) }
     }
 
-    func emit(_ w: JSONObjectWriter) { writeAll(fd, w.line()) }
+    func emit(_ w: JSONObjectWriter) {
+        let line = w.line()
+        writeAll(fd, line)
+        // Non-blocking: a full pipe (the sidecar stuck shipping) drops the copy, never the decision.
+        if forward >= 0 { line.withUnsafeBufferPointer { _ = ks_write(forward, $0.baseAddress, $0.count) } }
+    }
+}
+
+/// A short text (at most 256 bytes) published by one process and read by others: a shared page
+/// with a sequence lock (the sidecar writes the invocation's request id; supervisors read it).
+struct SharedText {
+    let page: UnsafeMutablePointer<UInt64>
+
+    init?() {
+        guard let p = ks_shared_words() else { return nil }
+        page = UnsafeMutablePointer(mutating: UnsafePointer(p))
+    }
+
+    func write(_ text: Bytes) {
+        text.withUnsafeBufferPointer { ks_shared_put(page, $0.baseAddress, $0.count) }
+    }
+
+    func read() -> Bytes {
+        var buf = Bytes(repeating: 0, count: 256)
+        let n = buf.withUnsafeMutableBufferPointer { ks_shared_get(page, $0.baseAddress, $0.count) }
+        return Bytes(buf[0..<max(0, n)])
+    }
 }
 
 /// Facts of one decision, for its event.

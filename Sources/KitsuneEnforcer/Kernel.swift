@@ -83,7 +83,7 @@ struct Plan {
             ("manifest", manifest ? by(kernel: false, supervisor: s) : Bytes(literal: "off")),
             ("tamper", signalScope ? Bytes(literal: "kernel+seccomp") : Bytes(literal: "seccomp")),
         ]
-        if policy.honeypot.values.isEmpty { out.append(("honeypot", Bytes(literal: "off"))) }
+        if !policy.honeypot.isEnabled { out.append(("honeypot", Bytes(literal: "off"))) }
         else { out.append(("honeypot", by(kernel: false, supervisor: s))) }
         return out
     }

@@ -23,24 +23,35 @@ func runEnforcer() -> Int32 {
 
     let (opened, openError) = EventSink.open(config.policy.events, mode: config.policy.mode)
     guard let sink = opened else { complain(openError); return 2 }
+    var shipper: EventShipper?
+    if let text = environment("KITSUNE_EVENTS_URL"), !text.isEmpty {
+        let (url, why) = EventsURL.parse(text)
+        guard let url else { complain(Bytes(literal: "KITSUNE_EVENTS_URL=") + text + Bytes(literal: ": ") + why); return 2 }
+        let timeout = environment("KITSUNE_EVENTS_TIMEOUT_MS")?.decimalValue() ?? 2000
+        shipper = EventShipper(url: url, token: environment("KITSUNE_EVENTS_TOKEN"), timeoutMs: max(100, min(timeout, 30_000)))
+    }
     let commandArgv = Array(argv[options.commandIndex...])
     guard let command = resolveCommand(commandArgv[0]) else {
         complain(commandArgv[0] + Bytes(literal: ": command not found"))
         return 127
     }
-    return supervise(config: config, kernel: kernel, plan: plan, sink: sink, command: command,
+    return supervise(config: config, kernel: kernel, plan: plan, sink: sink, shipper: shipper, command: command,
                      commandArgv: commandArgv, argvOffset: options.commandIndex)
 }
 
 /// Fork the protected command and serve it until it exits.
-func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink: EventSink, command: Bytes,
-               commandArgv: [Bytes], argvOffset: Int) -> Int32 {
-    let judge = ExecJudge(policy: config.policy, manifest: config.manifest)
+func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSink: EventSink, shipper: EventShipper?,
+               command: Bytes, commandArgv: [Bytes], argvOffset: Int) -> Int32 {
     let foreground = ks_isatty(0) == 1 && ks_tcgetpgrp(0) == ks_getpgrp()
     let sigfd = ks_signalfd_all()
     if sigfd < 0 { complain(Bytes(literal: "signalfd: ") + errorText(-sigfd)); return 2 }
     let me = ks_getpid()
     _ = ks_set_child_subreaper()
+    var policy = config.policy
+    var sink = initialSink
+    let (launched, launchError) = launchSidecar(policy: &policy, sink: &sink, shipper: shipper)
+    guard let launch = launched else { complain(launchError); return 2 }
+    let judge = ExecJudge(policy: policy, manifest: config.manifest)
 
     var standby: Standby?
     if plan.supervisor && plan.mode == .audit {
@@ -50,6 +61,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink: EventSin
     }
     var protectedPids = [me]
     if let s = standby { protectedPids.append(s.pid) }
+    if let s = launch.handle { protectedPids.append(s.pid) }
     guard let filter = buildFilter(FilterSpec(plan: plan, protectedPids: protectedPids, protectedGroup: ks_getpgrp())) else {
         complain(Bytes(literal: "internal error: seccomp filter too large"))
         return 2
@@ -59,9 +71,9 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink: EventSin
         complain(Bytes(literal: "socketpair failed"))
         return 2
     }
-    let setup = SandboxSetup(plan: plan, policy: config.policy, filter: filter,
-                             allowFiles: kernelAllowFiles(policy: config.policy, command: command),
-                             socket: pair[1], foreground: foreground)
+    let setup = SandboxSetup(plan: plan, policy: policy, filter: filter,
+                             allowFiles: kernelAllowFiles(policy: policy, command: command),
+                             socket: pair[1], foreground: foreground, environment: cStringArray(launch.environment))
     let child = ks_fork()
     if child < 0 { complain(Bytes(literal: "fork: ") + errorText(-child)); return 2 }
     if child == 0 {
@@ -85,6 +97,9 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink: EventSin
     started.int("pid", Int(me))
     started.int("command_pid", Int(child))
     started.strings("command", commandArgv)
+    if let s = launch.handle { started.int("sidecar_pid", Int(s.pid)) }
+    started.bool("runtime_relay", sink.invocation != nil)
+    if let s = shipper { started.string("events_url", s.url.text) }
     describe(&started, kernel: kernel, plan: plan, config: config)
     sink.lambdaFields(&started, requestID: nil)
     sink.emit(started)
@@ -93,6 +108,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink: EventSin
                                 inFlight: standby?.inFlight)
     let status = serve(&supervisor, child: child, sigfd: sigfd)
     standby?.release()
+    if let s = launch.handle { stopSidecar(s, timeoutMs: (shipper?.timeoutMs ?? 0) + 1000) }
     return finish(status)
 }
 

@@ -12,6 +12,8 @@ struct SandboxSetup {
     let allowFiles: [Bytes]
     let socket: Int32
     let foreground: Bool
+    /// The command's environment (the enforcer's, with the relay address and planted decoys).
+    let environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
 }
 
 /// Lock the current (child) process down and exec the command. Never returns.
@@ -37,7 +39,7 @@ func enterSandbox(_ s: SandboxSetup, command: Bytes, argv: UnsafeMutablePointer<
     }
     _ = ks_close(s.socket)
     _ = ks_restore_sigmask()
-    r = withCPath(command) { ks_execve($0, argv, ks_envp()) }
+    r = withCPath(command) { ks_execve($0, argv, s.environment) }
     complain(command + Bytes(literal: ": ") + errorText(-r))
     ks_exit(-r == ks_errno_enoent() ? 127 : 126)
 }

@@ -87,9 +87,12 @@ func canonicalExisting(_ path: Bytes) -> Bytes? {
 }
 
 /// An environment variable of this process.
-func environment(_ name: StaticString) -> Bytes? {
+func environment(_ name: StaticString) -> Bytes? { environment(bytes: Bytes(literal: name)) }
+
+/// An environment variable of this process, by a run-time name.
+func environment(bytes name: Bytes) -> Bytes? {
     guard let envp = ks_envp() else { return nil }
-    let prefix = Bytes(literal: name) + [61]
+    let prefix = name + [61]
     var i = 0
     while let entry = envp[i] {
         let e = bytes(ofCString: entry)

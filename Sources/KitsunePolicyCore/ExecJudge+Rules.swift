@@ -59,7 +59,7 @@ public struct ExecJudge {
         if !attempt.isInitial && !policy.allow.isEmpty && !isAllowed(subject.path) {
             add(&out, .notAllowlisted, subject.path)
         }
-        if !policy.honeypot.values.isEmpty && carriesDecoy(attempt) {
+        if policy.honeypot.isEnabled && carriesDecoy(attempt) {
             add(&out, .honeypot, subject.path, .report)
         }
         return finish(out, subject: subject)
@@ -127,10 +127,15 @@ public struct ExecJudge {
         return false
     }
 
+    /// Whether the exec carries a decoy: a decoy value or decoy file path in its arguments, or a
+    /// decoy value anywhere in its environment other than the variable the enforcer planted it in.
     func carriesDecoy(_ attempt: ExecAttempt) -> Bool {
-        for value in policy.honeypot.values where !value.isEmpty {
+        let h = policy.honeypot
+        for value in h.values + h.files where !value.isEmpty {
             for a in attempt.argv where a.contains(bytes: value) { return true }
-            for e in attempt.environment where e.contains(bytes: value) { return true }
+        }
+        for value in h.values where !value.isEmpty {
+            for e in attempt.environment where e.contains(bytes: value) && !h.planted.contains(e) { return true }
         }
         return false
     }

@@ -45,12 +45,27 @@ public struct LoaderRule {
 
 /// Decoy credentials planted for attackers; any use is reported.
 public struct HoneypotConfig {
-    /// Decoy values (an exec whose argv or environment carries one is reported).
+    /// Decoy environment variables to plant in the command's environment: a name and either a
+    /// generator (`aws-access-key-id`, `aws-secret-access-key`: fresh random values in AWS's format at
+    /// every start) or a literal value (e.g. a canary key from `kitsune honeytoken create`).
+    public var env: [(name: Bytes, value: Bytes)] = []
+    /// Decoy values (an exec whose argv or environment carries one is reported). Planted values are
+    /// added here when they are generated.
     public var values: [Bytes] = []
-    /// Decoy files (an open of one is reported).
+    /// Decoy files: planted (mode 0600, with the decoy key pair) when missing; any open, change or
+    /// removal is reported, and so is an exec naming one in its arguments.
     public var files: [Bytes] = []
+    /// `NAME=value` entries planted by the enforcer itself: an environment block carrying exactly one
+    /// of these is inherited, not a use of the decoy.
+    public var planted: [Bytes] = []
 
     public init() {}
+
+    /// Whether anything is planted or watched.
+    public var isEnabled: Bool { !env.isEmpty || !values.isEmpty || !files.isEmpty }
+
+    /// The generator names understood in `env`.
+    public static let generators: [Bytes] = [Bytes(literal: "aws-access-key-id"), Bytes(literal: "aws-secret-access-key")]
 }
 
 /// The complete, merged policy.

@@ -166,11 +166,28 @@ public enum PolicyLoader {
     }
 
     static func honeypot(_ e: DataEntry, into h: inout HoneypotConfig) throws(PolicyError) {
-        guard case .map(let m, _) = e.value else { throw fail(e, "expected a mapping with `values` and `files`") }
+        guard case .map(let m, _) = e.value else { throw fail(e, "expected a mapping with `env`, `files` and `values`") }
         for f in m {
             if f.key == Bytes(literal: "values") { h.values += try scalars(f) }
             else if f.key == Bytes(literal: "files") { h.files += try absolutePaths(f) }
-            else { throw fail(f, "unknown honeypot field (values, files)") }
+            else if f.key == Bytes(literal: "env") { h.env += try decoyVariables(f) }
+            else { throw fail(f, "unknown honeypot field (env, files, values)") }
         }
+    }
+
+    /// `env: {NAME: generator-or-value, ...}`.
+    static func decoyVariables(_ e: DataEntry) throws(PolicyError) -> [(name: Bytes, value: Bytes)] {
+        if case .null = e.value { return [] }
+        guard case .map(let m, _) = e.value else { throw fail(e, "expected a mapping of NAME: aws-access-key-id | aws-secret-access-key | VALUE") }
+        var out: [(name: Bytes, value: Bytes)] = []
+        for v in m {
+            let value = try scalar(v)
+            guard !v.key.isEmpty, !v.key.contains(61), v.key.allSatisfy({ $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) else {
+                throw fail(v, "environment variable names are letters, digits and `_`")
+            }
+            guard !value.isEmpty else { throw fail(v, "a decoy needs a value or a generator") }
+            out.append((v.key, value))
+        }
+        return out
     }
 }

@@ -35,7 +35,7 @@ extension Fixture {
 
 extension LayerEndToEndTests {
     /// Emulator with the function and the layer (policy text nil: the layer's default policy).
-    func emulator(policy: String?) throws -> LambdaEmulator {
+    func emulator(policy: String?, environment: [String: String] = [:]) throws -> LambdaEmulator {
         try Fixture.requireAwslambdaric()
         let code = try Fixture.temporaryDirectory()
         try Self.vulnerableFunction.write(to: code.appendingPathComponent("app.py"), atomically: true, encoding: .utf8)
@@ -52,7 +52,8 @@ extension LayerEndToEndTests {
         for dir in [code, layer] { _ = try? Fixture.run(["/bin/chmod", "-R", "a+rX", dir.path], tool: "coreutils") }
         return try LambdaEmulator(configuration: EmulatorConfiguration(
             code: code, handler: "app.handler", runtime: "python3.11", layers: [layer], timeoutSeconds: 10,
-            memoryMB: 256, environment: ["AWS_LAMBDA_EXEC_WRAPPER": LayerBuilder.wrapperPath], functionName: "convert-doc"))
+            memoryMB: 256, environment: environment.merging(["AWS_LAMBDA_EXEC_WRAPPER": LayerBuilder.wrapperPath]) { a, _ in a },
+            functionName: "convert-doc"))
     }
 
     func events(_ logs: String) -> [[String: Any]] {

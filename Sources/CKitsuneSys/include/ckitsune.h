@@ -131,6 +131,35 @@ int ks_notif_id_valid(int fd, uint64_t id);
 /// A zeroed page shared with processes forked after this call; NULL on failure.
 volatile uint64_t *ks_shared_words(void);
 
+/* ---- sidecar: loopback relay, event shipping, honeypot file watch (net.c) ---- */
+#define KS_POLL_MAX 64
+/// Listen on 127.0.0.1 with an ephemeral port (written to *port_out). Returns the fd (close-on-exec).
+int ks_tcp_listen_loopback(int *port_out);
+/// Accept one connection (close-on-exec, TCP_NODELAY).
+int ks_tcp_accept(int fd);
+/// Connect to an IPv4 address within `timeout_ms`; the returned fd is blocking, TCP_NODELAY.
+int ks_tcp_connect(const uint8_t ip[4], int port, int timeout_ms);
+int ks_set_io_timeout(int fd, int timeout_ms);
+int ks_set_nonblock(int fd);
+/// Send one UDP datagram and wait for one answer (DNS). Returns the answer length or -errno.
+long ks_udp_exchange(const uint8_t ip[4], int port, const void *query, size_t qn, void *answer, size_t an, int timeout_ms);
+/// poll(2) on up to KS_POLL_MAX fds; `events` are POLLIN/POLLOUT masks (1 = in, 4 = out), revents bits
+/// 1 = in, 2 = hup/err, 4 = out.
+int ks_poll_many(const int *fds, const short *events, int n, short *revents, int timeout_ms);
+int ks_inotify_init(void);
+/// Watch a file for open, modify, attribute change, deletion and rename (not following symlinks).
+int ks_inotify_watch(int fd, const char *path);
+/// Decode the inotify event at `offset` of a read buffer; returns the next offset, or -1 at the end.
+long ks_inotify_next(const void *buf, size_t n, size_t offset, int *wd, uint32_t *mask);
+uint32_t ks_in_open(void); uint32_t ks_in_modify(void); uint32_t ks_in_attrib(void);
+uint32_t ks_in_gone(void); uint32_t ks_in_ignored(void);
+int ks_getrandom(void *buf, size_t n);
+int ks_mkdir(const char *path, int mode);
+int ks_o_wronly_excl_create(void);
+/// A consistent copy of a value published on a shared page (seqlock; at most 256 bytes).
+void ks_shared_put(volatile uint64_t *page, const void *data, size_t n);
+long ks_shared_get(volatile uint64_t *page, void *out, size_t cap);
+
 /* ---- misc ---- */
 int ks_uname_release(char *buf, size_t n);
 int ks_errno_eacces(void); int ks_errno_eperm(void); int ks_errno_enoent(void);

@@ -1,0 +1,113 @@
+// The Lambda Runtime API relay: the runtime is given AWS_LAMBDA_RUNTIME_API=127.0.0.1:<ours>, and
+// every connection it opens is paired with one to the real API. Bytes pass through unchanged; the
+// relay only reads message heads, to learn each invocation's request id (for events) and to hold a
+// response back until the events it caused are shipped. No extension, no INVOKE registration.
+import CKitsuneSys
+
+/// One runtime connection and its upstream twin.
+struct RelayPair {
+    let client: Int32
+    let upstream: Int32
+    var requests = HTTPFramer(direction: .requests)
+    var responses = HTTPFramer(direction: .responses)
+}
+
+/// What the relay noticed while moving bytes.
+enum RelaySignal {
+    /// The runtime is about to end an invocation or the init phase (a response, an error, or the
+    /// request for the next event): ship pending events before it leaves.
+    case invocationEdge
+    /// A new invocation began: its request id.
+    case invocation(Bytes)
+}
+
+/// The loopback listener and the open connection pairs.
+struct RuntimeRelay {
+    let listener: Int32
+    let upstreamIP: Bytes
+    let upstreamPort: Int
+    var pairs: [RelayPair] = []
+    var buffer = Bytes(repeating: 0, count: 65536)
+
+    /// Parse `host:port` of AWS_LAMBDA_RUNTIME_API (IPv4 or localhost).
+    static func upstream(_ address: Bytes) -> (Bytes, Int)? {
+        guard let colon = address.lastIndex(of: 58), let port = Bytes(address[(colon + 1)...]).decimalValue(), port > 0, port < 65536 else { return nil }
+        let host = Bytes(address[..<colon])
+        if host.lowercasedASCII() == Bytes(literal: "localhost") { return ([127, 0, 0, 1], port) }
+        guard let ip = parseIPv4(host) else { return nil }
+        return (ip, port)
+    }
+
+    /// Accept a runtime connection and open its upstream twin (closed again if the API is unreachable,
+    /// so the runtime sees the same failure it would have seen).
+    mutating func accept() {
+        let c = ks_tcp_accept(listener)
+        if c < 0 { return }
+        let u = upstreamIP.withUnsafeBufferPointer { ks_tcp_connect($0.baseAddress, Int32(upstreamPort), 2000) }
+        if u < 0 { _ = ks_close(c); return }
+        pairs.append(RelayPair(client: c, upstream: u))
+    }
+
+    /// Move what the runtime sent upstream. Returns false when the pair is finished (closed).
+    mutating func pumpRequests(_ i: Int, _ signal: (RelaySignal) -> Void) -> Bool {
+        let n = buffer.withUnsafeMutableBufferPointer { ks_read(pairs[i].client, $0.baseAddress, $0.count) }
+        if n <= 0 { return false }
+        let chunk = Bytes(buffer[0..<Int(n)])
+        for piece in pairs[i].requests.feed(chunk) {
+            switch piece {
+            case .head(let head):
+                if let (method, target) = head.requestLine, Self.isInvocationEdge(method: method, target: target) {
+                    signal(.invocationEdge)
+                }
+                if !send(pairs[i].upstream, head.raw) { return false }
+            case .bytes(let r):
+                if !send(pairs[i].upstream, chunk, r) { return false }
+            }
+        }
+        return true
+    }
+
+    /// Move what the API answered back to the runtime. Returns false when the pair is finished.
+    mutating func pumpResponses(_ i: Int, _ signal: (RelaySignal) -> Void) -> Bool {
+        let n = buffer.withUnsafeMutableBufferPointer { ks_read(pairs[i].upstream, $0.baseAddress, $0.count) }
+        if n <= 0 { return false }
+        let chunk = Bytes(buffer[0..<Int(n)])
+        for piece in pairs[i].responses.feed(chunk) {
+            switch piece {
+            case .head(let head):
+                if let id = head.field("Lambda-Runtime-Aws-Request-Id"), !id.isEmpty, id.count <= 128,
+                   id.allSatisfy({ $0 > 32 && $0 < 127 && $0 != 34 && $0 != 92 }) {
+                    signal(.invocation(id))
+                }
+                if !send(pairs[i].client, head.raw) { return false }
+            case .bytes(let r):
+                if !send(pairs[i].client, chunk, r) { return false }
+            }
+        }
+        return true
+    }
+
+    mutating func close(_ i: Int) {
+        _ = ks_close(pairs[i].client)
+        _ = ks_close(pairs[i].upstream)
+        pairs.remove(at: i)
+    }
+
+    /// `POST …/invocation/ID/response|error`, `POST …/init/error`, `GET …/invocation/next`.
+    static func isInvocationEdge(method: Bytes, target: Bytes) -> Bool {
+        let base = Bytes(literal: "/2018-06-01/runtime/")
+        guard target.hasPrefix(base) else { return false }
+        let path = target.firstIndex(of: 63).map { Bytes(target[..<$0]) } ?? target
+        if method == Bytes(literal: "GET") { return path == base + Bytes(literal: "invocation/next") }
+        guard method == Bytes(literal: "POST") else { return false }
+        return path == base + Bytes(literal: "init/error")
+            || (path.hasPrefix(base + Bytes(literal: "invocation/"))
+                && (path.hasSuffix(Bytes(literal: "/response")) || path.hasSuffix(Bytes(literal: "/error"))))
+    }
+
+    func send(_ fd: Int32, _ data: Bytes, _ range: Range<Int>? = nil) -> Bool {
+        let r = range ?? 0..<data.count
+        if r.isEmpty { return true }
+        return data.withUnsafeBufferPointer { ks_write_all(fd, $0.baseAddress! + r.lowerBound, r.count) } == 0
+    }
+}

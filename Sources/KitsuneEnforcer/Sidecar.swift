@@ -1,0 +1,213 @@
+// The sidecar: a process forked by the enforcer before the command, outside the sandbox, that does
+// the Lambda-facing work so the supervisor's loop stays about exec decisions only:
+// - relays the Runtime API (request ids for events; events shipped before a response leaves);
+// - watches the honeypot files (inotify: an open by any process of the sandbox is reported);
+// - ships events to KITSUNE_EVENTS_URL.
+// It exists only when one of these is configured, and exits when the supervisor (and the audit
+// standby) are gone, after a last flush.
+import CKitsuneSys
+
+/// Everything the sidecar is given at fork time.
+struct SidecarSetup {
+    var relay: RuntimeRelay?
+    var watch: HoneypotWatch?
+    var shipper: EventShipper?
+    /// Read end of the event copies written by the supervisor (end of file: nobody left to protect).
+    var events: Int32
+    var sink: EventSink
+    var invocation: SharedText?
+}
+
+/// The parent's side: the sidecar's pid and the write end of its event pipe.
+struct SidecarHandle {
+    let pid: Int32
+    let events: Int32
+}
+
+/// Fork the sidecar. In the parent, the relay's listener and the pipe's read end are closed.
+func startSidecar(_ setup: SidecarSetup, eventsWriteEnd: Int32) -> SidecarHandle? {
+    let pid = ks_fork()
+    if pid < 0 { return nil }
+    if pid == 0 {
+        _ = ks_set_dumpable(0)
+        _ = ks_close(eventsWriteEnd)
+        _ = ks_ignore_signal(13)
+        var loop = setup
+        loop.run()
+    }
+    if let r = setup.relay { _ = ks_close(r.listener) }
+    _ = ks_close(setup.events)
+    return SidecarHandle(pid: pid, events: eventsWriteEnd)
+}
+
+/// Close the event pipe (the sidecar's cue to flush and exit) and wait for it, bounded.
+func stopSidecar(_ s: SidecarHandle, timeoutMs: Int) {
+    _ = ks_close(s.events)
+    let deadline = ks_monotonic_ns() + Int64(timeoutMs) * 1_000_000
+    var status: Int32 = 0
+    while ks_monotonic_ns() < deadline {
+        let r = ks_waitpid(s.pid, &status, 1)
+        if r == s.pid || r < 0 { return }          // done (or already reaped by the subreaper loop)
+        _ = ks_poll(nil, 0, nil, 5)
+    }
+    _ = ks_kill(s.pid, ks_sigkill())
+    _ = ks_waitpid(s.pid, &status, 0)
+}
+
+extension SidecarSetup {
+    /// The sidecar's poll loop. Never returns.
+    mutating func run() -> Never {
+        var pending: Bytes = []
+        let standalone = relay == nil           // no invocation edges: ship as events arrive
+        while true {
+            var fds: [Int32] = [events]
+            if let w = watch { fds.append(w.fd) }
+            let relayBase = fds.count
+            if let r = relay {
+                fds.append(r.listener)
+                for p in r.pairs { fds.append(p.client); fds.append(p.upstream) }
+            }
+            let wanted = [Int16](repeating: 1, count: fds.count)
+            var rev = [Int16](repeating: 0, count: fds.count)
+            let r = fds.withUnsafeBufferPointer { f in wanted.withUnsafeBufferPointer { e in rev.withUnsafeMutableBufferPointer {
+                ks_poll_many(f.baseAddress, e.baseAddress, Int32(f.count), $0.baseAddress, -1)
+            } } }
+            if r < 0 { continue }
+            if rev[0] != 0 {
+                if !readEvents(&pending) { finish() }
+                if standalone { shipper?.flush(errors: sink) }
+            }
+            if fds.count > 1 && watch != nil && rev[1] != 0 { drainWatch() ; if standalone { shipper?.flush(errors: sink) } }
+            guard var rl = relay else { continue }
+            relay = nil                          // moved out while it is pumped (no copy of its buffer)
+            if rev[relayBase] & 1 != 0 { rl.accept() }
+            // Pairs in reverse so removals do not shift the ones still to visit.
+            var i = (fds.count - relayBase - 1) / 2 - 1
+            while i >= 0 {
+                let c = rev[relayBase + 1 + 2 * i]
+                let u = rev[relayBase + 2 + 2 * i]
+                var open = true
+                if c & 1 != 0 { open = rl.pumpRequests(i) { handle($0, &pending) } }
+                if open && u & 1 != 0 { open = rl.pumpResponses(i) { handle($0, &pending) } }
+                if open && (c | u) & 3 == 2 { open = false }      // hung up with nothing left to read
+                if !open { rl.close(i) }
+                i -= 1
+            }
+            relay = rl
+        }
+    }
+
+    mutating func handle(_ s: RelaySignal, _ pending: inout Bytes) {
+        switch s {
+        case .invocation(let id):
+            invocation?.write(id)
+        case .invocationEdge:
+            // Everything this invocation caused is already queued: the supervisor writes an event
+            // before it answers the syscall, inotify queues an open before open() returns.
+            _ = readEvents(&pending)
+            drainWatch()
+            shipper?.flush(errors: sink)
+        }
+    }
+
+    /// Read the supervisor's event copies (non-blocking). False at end of file.
+    mutating func readEvents(_ pending: inout Bytes) -> Bool {
+        var buf = Bytes(repeating: 0, count: 16384)
+        while true {
+            let n = buf.withUnsafeMutableBufferPointer { ks_read(events, $0.baseAddress, $0.count) }
+            if n == 0 { return false }
+            if n < 0 { return true }            // EAGAIN: nothing more for now
+            pending += buf[0..<Int(n)]
+            while let nl = pending.firstIndex(of: 10) {
+                shipper?.enqueue(Bytes(pending[..<nl]))
+                pending.removeFirst(nl + 1)
+            }
+        }
+    }
+
+    mutating func drainWatch() {
+        guard var w = watch else { return }
+        let sink = self.sink
+        var lines: [Bytes] = []
+        w.drain { file, access in
+            var e = sink.header(action: "reported")
+            e.string("reason", "honeypot")
+            e.strings("reasons", [Bytes(literal: "honeypot")])
+            e.string("file", file)
+            e.string("access", access)
+            e.string("detail", "a decoy credentials file planted by kitsune was touched; nothing legitimate uses it")
+            sink.lambdaFields(&e, requestID: nil)
+            sink.emit(e)
+            lines.append(e.line())
+        }
+        watch = w
+        for l in lines { shipper?.enqueue(l) }
+    }
+
+    /// The supervisor is gone: last flush, then exit.
+    mutating func finish() -> Never {
+        drainWatch()
+        shipper?.flush(errors: sink)
+        ks_exit(0)
+    }
+}
+
+/// What the command is started with once the sidecar is in place.
+struct SidecarLaunch {
+    var handle: SidecarHandle?
+    /// The command's environment: the enforcer's own, with the relay's address and the decoys.
+    var environment: [Bytes]
+}
+
+/// Plant the honeypots, then start the sidecar if anything needs it (a relay when the Runtime API is
+/// in the environment, a watch on decoy files, a shipper). `sink` gains the event pipe and the
+/// invocation page. Returns nil (with a message) when a configured part cannot be set up.
+func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventShipper?) -> (SidecarLaunch?, Bytes) {
+    var env: [Bytes] = []
+    if let envp = ks_envp() {
+        var i = 0
+        while let e = envp[i] { env.append(bytes(ofCString: e)); i += 1 }
+    }
+    let planted = policy.honeypot.isEnabled ? plantHoneypots(&policy) : PlantedHoneypots()
+    env += planted.environment
+    var relay: RuntimeRelay?
+    let apiVar = Bytes(literal: "AWS_LAMBDA_RUNTIME_API")
+    if let api = environment("AWS_LAMBDA_RUNTIME_API"), environment("KITSUNE_RUNTIME_RELAY") != Bytes(literal: "off") {
+        guard let (ip, port) = RuntimeRelay.upstream(api) else {
+            return (nil, Bytes(literal: "AWS_LAMBDA_RUNTIME_API=") + api + Bytes(literal: ": expected HOST:PORT with an IPv4 host"))
+        }
+        var listenPort: Int32 = 0
+        let l = ks_tcp_listen_loopback(&listenPort)
+        if l < 0 { return (nil, Bytes(literal: "cannot listen on 127.0.0.1 for the Runtime API relay: ") + errorText(-l)) }
+        relay = RuntimeRelay(listener: l, upstreamIP: ip, upstreamPort: port)
+        env = env.map { $0.hasPrefix(apiVar + [61]) ? apiVar + Bytes(literal: "=127.0.0.1:") + decimalBytes(Int(listenPort)) : $0 }
+    }
+    let watch = HoneypotWatch(files: planted.files)
+    guard relay != nil || watch != nil || shipper != nil else { return (SidecarLaunch(handle: nil, environment: env), []) }
+    var pipe: [Int32] = [0, 0]
+    guard pipe.withUnsafeMutableBufferPointer({ ks_pipe($0.baseAddress) }) == 0 else { return (nil, Bytes(literal: "pipe failed")) }
+    _ = ks_set_nonblock(pipe[0])
+    _ = ks_set_nonblock(pipe[1])
+    let invocation = relay != nil ? SharedText() : nil
+    var own = sink
+    own.invocation = invocation
+    let setup = SidecarSetup(relay: relay, watch: watch, shipper: shipper, events: pipe[0], sink: own, invocation: invocation)
+    guard let handle = startSidecar(setup, eventsWriteEnd: pipe[1]) else { return (nil, Bytes(literal: "fork failed")) }
+    if let w = watch { _ = ks_close(w.fd) }
+    sink.forward = pipe[1]
+    sink.invocation = invocation
+    return (SidecarLaunch(handle: handle, environment: env), [])
+}
+
+/// A NULL-terminated C string array (for execve), allocated for the life of the process.
+func cStringArray(_ items: [Bytes]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+    let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: items.count + 1)
+    for (i, item) in items.enumerated() {
+        let s = UnsafeMutablePointer<CChar>.allocate(capacity: item.count + 1)
+        for (k, b) in item.enumerated() { s[k] = CChar(bitPattern: b) }
+        s[item.count] = 0
+        array[i] = s
+    }
+    array[items.count] = nil
+    return array
+}

@@ -1,0 +1,117 @@
+import Foundation
+import XCTest
+
+/// Honeypot credentials: decoys planted in the environment and in a file, uses reported, real
+/// variables untouched, and the planted variable itself never counted as a use.
+final class HoneypotTests: XCTestCase {
+    let f = EnforcerFixture.shared
+
+    /// A policy planting two decoy variables and a decoy file under the fixture's writable directory.
+    func policy(file: String, extra: String = "") throws -> String {
+        let path = f.writable.appendingPathComponent("honeypot-\(UUID().uuidString).yaml").path
+        try f.write("""
+        version: 1
+        honeypot:
+          env:
+            AWS_BACKUP_ACCESS_KEY_ID: aws-access-key-id
+            AWS_BACKUP_SECRET_ACCESS_KEY: aws-secret-access-key
+            DEPLOY_TOKEN: tok-literal-canary-0123456789
+          files: [\(file)]
+        \(extra)
+        """, to: path, mode: 0o644)
+        return path
+    }
+
+    func decoyFile() -> String {
+        f.writable.appendingPathComponent("hp-\(UUID().uuidString)/.aws/credentials").path
+    }
+
+    func testDecoysArePlantedAndInheritingThemIsNotAUse() throws {
+        let file = decoyFile()
+        let r = try f.enforce(["--policy", try policy(file: file)], ["/bin/sh", "-c", "env; /bin/true"],
+                              environment: ["AWS_ACCESS_KEY_ID": "AKIAREALKEY000000000"])
+        let env = Dictionary(r.stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+            let kv = line.split(separator: "=", maxSplits: 1).map(String.init)
+            return kv.count == 2 ? (kv[0], kv[1]) : nil
+        }, uniquingKeysWith: { a, _ in a })
+        let id = try XCTUnwrap(env["AWS_BACKUP_ACCESS_KEY_ID"], r.stdout)
+        XCTAssertNotNil(id.range(of: "^AKIA[A-Z2-7]{16}$", options: .regularExpression), id)
+        let secret = try XCTUnwrap(env["AWS_BACKUP_SECRET_ACCESS_KEY"])
+        XCTAssertNotNil(secret.range(of: "^[A-Za-z0-9+/]{40}$", options: .regularExpression), secret)
+        XCTAssertEqual(env["DEPLOY_TOKEN"], "tok-literal-canary-0123456789")
+        XCTAssertEqual(env["AWS_ACCESS_KEY_ID"], "AKIAREALKEY000000000", "the real credentials are untouched")
+        // Every exec inherits the planted variables: that alone is not a use.
+        XCTAssertTrue(r.decisions("honeypot").isEmpty, "\(r.decisions)")
+        // The file holds the same pair, mode 0600, in a 0700 directory.
+        let content = try String(contentsOfFile: file, encoding: .utf8)
+        XCTAssertTrue(content.contains("aws_access_key_id = \(id)") && content.contains("aws_secret_access_key = \(secret)"), content)
+        let attributes = try FileManager.default.attributesOfItem(atPath: file)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+        XCTAssertEqual(r.started?["controls"].flatMap { ($0 as? [String: Any])?["honeypot"] as? String }, "supervisor")
+
+        // Fresh values at every start.
+        let again = try f.enforce(["--policy", try policy(file: decoyFile())], ["/bin/sh", "-c", "echo $AWS_BACKUP_ACCESS_KEY_ID"])
+        XCTAssertNotEqual(again.stdout.trimmingCharacters(in: .whitespacesAndNewlines), id)
+    }
+
+    func testUsesAreReportedInBothModesAndNeverBlocked() throws {
+        for mode in ["enforce", "audit"] {
+            let file = decoyFile()
+            let r = try f.enforce(["--policy", try policy(file: file)], ["/bin/sh", "-c", """
+                /bin/echo "exfil?k=$AWS_BACKUP_SECRET_ACCESS_KEY" >/dev/null
+                X="$DEPLOY_TOKEN" /bin/true
+                cat \(file) >/dev/null && echo READ-OK
+                """], mode: mode)
+            XCTAssertTrue(r.stdout.contains("READ-OK"), "decoys are reported, never blocked: \(r.stderr)")
+            let uses = r.decisions("honeypot")
+            XCTAssertTrue(uses.allSatisfy { $0["action"] as? String == "reported" }, "\(uses)")
+            // In the arguments (echo), in another variable (X=), a file named in the arguments (cat),
+            // and the open of the file itself (inotify, with no executable).
+            XCTAssertTrue(uses.contains { $0["executable"] as? String == "/usr/bin/echo" }, "\(uses)")
+            XCTAssertTrue(uses.contains { ($0["executable"] as? String)?.hasSuffix("/true") == true }, "\(uses)")
+            XCTAssertTrue(uses.contains { $0["executable"] as? String == "/usr/bin/cat" }, "\(uses)")
+            let opened = try XCTUnwrap(uses.first { $0["file"] as? String == file }, "\(uses)")
+            XCTAssertEqual(opened["access"] as? String, "open")
+        }
+    }
+
+    func testAnExistingFileIsWatchedButNeverReplaced() throws {
+        let file = decoyFile()
+        let dir = (file as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "operator's own decoy\n".write(toFile: file, atomically: false, encoding: .utf8)
+        chmod(file, 0o644)
+        let r = try f.enforce(["--policy", try policy(file: file)], ["/bin/sh", "-c", "read x < \(file); echo \"$x\""])
+        XCTAssertEqual(r.stdout, "operator's own decoy\n")
+        XCTAssertTrue(r.decisions("honeypot").contains { $0["file"] as? String == file && $0["access"] as? String == "open" },
+                      "\(r.decisions)")
+    }
+
+    func testRemovingTheDecoyIsReported() throws {
+        let file = decoyFile()
+        let r = try f.enforce(["--policy", try policy(file: file)], ["/bin/sh", "-c", "rm -f \(file)"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file))
+        XCTAssertTrue(r.decisions("honeypot").contains { $0["file"] as? String == file && $0["access"] as? String == "remove" },
+                      "\(r.decisions)")
+    }
+
+    func testASymlinkAtTheDecoyPathIsNotFollowed() throws {
+        let target = f.writable.appendingPathComponent("victim-\(UUID().uuidString)").path
+        let file = decoyFile()
+        let dir = (file as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: file, withDestinationPath: target)
+        _ = try f.enforce(["--policy", try policy(file: file)], ["/bin/true"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: target), "the decoy was written through a symlink")
+    }
+
+    func testBadHoneypotPolicyIsRefused() throws {
+        let path = f.writable.appendingPathComponent("bad-honeypot.yaml").path
+        try f.write("version: 1\nhoneypot:\n  env:\n    BAD-NAME: aws-access-key-id\n", to: path, mode: 0o644)
+        let r = try f.enforce(["--policy", path], ["/bin/echo", "SHOULD NOT RUN"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertFalse(r.stdout.contains("SHOULD NOT RUN"))
+        XCTAssertTrue(r.stderr.contains("bad-honeypot.yaml:4") && r.stderr.contains("letters, digits"), r.stderr)
+    }
+}

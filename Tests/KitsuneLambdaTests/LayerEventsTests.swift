@@ -1,0 +1,139 @@
+import Foundation
+import XCTest
+@testable import KitsuneLambda
+
+/// What the layer says about an invocation: events carry the request id (learned by the enforcer's
+/// Runtime API relay), honeypot credentials raise events, and events reach KITSUNE_EVENTS_URL
+/// before the invocation's response leaves.
+extension LayerEndToEndTests {
+    var allowlist: String { "version: 1\nmode: MODE\npackage: [/var/task, /opt]\nallow: [/bin/sh, /var/task/bin/convert]\n" }
+
+    func testEventsNameTheInvocationAndDecoyCredentialsRaiseHoneypotEvents() throws {
+        for mode in ["enforce", "audit"] {
+            // The layer's default policy (honeypots on) plus the function's allowlist, in each mode.
+            let layerDefault = String(decoding: try LayerBuilder.resource("policy.yaml"), as: UTF8.self)
+            let policy = layerDefault.replacingOccurrences(of: "mode: enforce", with: "mode: \(mode)")
+                + "allow: [/bin/sh, /var/task/bin/convert, /usr/bin/cat]\n"
+            let lambda = try emulator(policy: policy)
+            defer { lambda.shutdown() }
+            let legit = lambda.invoke(event(["url": "https://example.com/report.pdf"]))
+            XCTAssertEqual(legit.status, .success, legit.logs)
+            XCTAssertTrue(events(legit.logs).filter { $0["action"] as? String != "started" }.isEmpty, legit.logs)
+
+            let dump = lambda.invoke(event(["url": "x; env #"]))
+            let refused = try XCTUnwrap(events(dump.logs).first { $0["reason"] as? String == "not_allowlisted" }, dump.logs)
+            XCTAssertEqual(refused["action"] as? String, mode == "enforce" ? "blocked" : "reported")
+            XCTAssertEqual(refused["request_id"] as? String, dump.requestId)
+            XCTAssertEqual(refused["function_name"] as? String, "convert-doc")
+            XCTAssertEqual(refused["function_version"] as? String, "$LATEST")
+            XCTAssertEqual(refused["region"] as? String, "us-east-1")
+            if mode == "audit" {
+                // The dump ran: the decoys are in it, next to the real (emulator) credentials, untouched.
+                let out = try body(dump)["stdout"] as? String ?? ""
+                XCTAssertTrue(out.contains("AWS_BACKUP_ACCESS_KEY_ID=AKIA"), out)
+                XCTAssertTrue(out.contains("AWS_ACCESS_KEY_ID=ASIAKITSUNELOCALEMU0"), out)
+            }
+
+            let steal = lambda.invoke(event(["url": "x; cat /tmp/.aws/credentials #"]))
+            XCTAssertEqual(steal.status, .success, steal.logs)
+            XCTAssertTrue((try body(steal)["stdout"] as? String ?? "").contains("aws_secret_access_key = "), steal.payloadText)
+            let honeypot = events(steal.logs).filter { $0["reason"] as? String == "honeypot" }
+            XCTAssertTrue(honeypot.contains { $0["executable"] as? String == "/usr/bin/cat" }, steal.logs)
+            let opened = try XCTUnwrap(honeypot.first { $0["file"] as? String == "/tmp/.aws/credentials" }, steal.logs)
+            XCTAssertEqual(opened["access"] as? String, "open")
+            XCTAssertTrue(honeypot.allSatisfy { $0["request_id"] as? String == steal.requestId && $0["action"] as? String == "reported" },
+                          "\(honeypot)")
+        }
+    }
+
+    func testEventsAreShippedBeforeTheResponseLeavesAndBenignInvocationsSendNothing() throws {
+        let collector = try Collector()
+        defer { collector.stop() }
+        let lambda = try emulator(policy: allowlist.replacingOccurrences(of: "MODE", with: "enforce"), environment: [
+            "KITSUNE_EVENTS_URL": "http://localhost:\(collector.port)/v1/events", "KITSUNE_EVENTS_TOKEN": "t0ken"])
+        defer { lambda.shutdown() }
+        // Init: the `started` event goes out before the runtime asks for its first event.
+        XCTAssertEqual(lambda.invoke(event(["url": "https://example.com/a.pdf"])).status, .success)
+        let afterInit = try collector.batches()
+        XCTAssertEqual(afterInit.flatMap { $0.events }.map { $0["action"] as? String }, ["started"])
+        XCTAssertEqual(afterInit.first?.authorization, "Bearer t0ken")
+        XCTAssertEqual(afterInit.first?.contentType, "application/json")
+        for _ in 0..<3 { XCTAssertEqual(lambda.invoke(event(["url": "https://example.com/b.pdf"])).status, .success) }
+        XCTAssertEqual(try collector.batches().count, afterInit.count, "benign invocations must not post anything")
+
+        let attack = lambda.invoke(event(["url": "x; env #"]))
+        // No waiting: the batch was delivered while the response was held back.
+        let shipped = try collector.batches().dropFirst(afterInit.count).flatMap { $0.events }
+        let blocked = try XCTUnwrap(shipped.first { $0["reason"] as? String == "not_allowlisted" }, "\(shipped)")
+        XCTAssertEqual(blocked["request_id"] as? String, attack.requestId)
+        XCTAssertEqual(blocked["action"] as? String, "blocked")
+    }
+
+    func testAnUnreachableCollectorNeverBreaksTheFunction() throws {
+        let lambda = try emulator(policy: allowlist.replacingOccurrences(of: "MODE", with: "enforce"),
+                                      environment: ["KITSUNE_EVENTS_URL": "http://127.0.0.1:9/events", "KITSUNE_EVENTS_TIMEOUT_MS": "300"])
+        defer { lambda.shutdown() }
+        let attack = lambda.invoke(event(["url": "x; env #"]))
+        XCTAssertEqual(attack.status, .success, attack.logs)
+        XCTAssertTrue(attack.logs.contains("\"reason\":\"not_allowlisted\""), attack.logs)
+        let legit = lambda.invoke(event(["url": "https://example.com/a.pdf"]))
+        XCTAssertEqual(legit.status, .success, legit.logs)
+        let failures = events(attack.logs + legit.logs).filter { $0["reason"] as? String == "events_undelivered" }
+        XCTAssertFalse(failures.isEmpty, attack.logs)
+        XCTAssertEqual(failures.first?["action"] as? String, "error")
+    }
+
+    func testABadEventsURLFailsTheInitClearly() throws {
+        for (url, why) in [("https://collector.example.com/e", "https is not supported"), ("ftp://x/y", "must start with http://"),
+                           ("http://host:99999/", "bad port")] {
+            let lambda = try emulator(policy: nil as String?, environment: ["KITSUNE_EVENTS_URL": url])
+            defer { lambda.shutdown() }
+            let r = lambda.invoke(event(["url": "https://example.com/a.pdf"]))
+            XCTAssertEqual(r.status, .error, r.logs)
+            XCTAssertTrue(r.logs.contains("KITSUNE_EVENTS_URL=\(url): \(why)"), r.logs)
+        }
+    }
+}
+
+/// The Python events collector (Fixtures/layer/collector.py) on a loopback port.
+final class Collector {
+    let process = Process()
+    let port: Int
+    let file: URL
+
+    struct Batch {
+        var authorization: String?
+        var contentType: String?
+        var events: [[String: Any]]
+    }
+
+    init() throws {
+        file = try Fixture.temporaryDirectory().appendingPathComponent("batches.jsonl")
+        let script = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/layer/collector.py")
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, file.path]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        guard let p = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            process.terminate()
+            throw TestToolMissing(message: "events collector did not start: \(line)")
+        }
+        port = p
+    }
+
+    func batches() throws -> [Batch] {
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
+        return try text.split(separator: "\n").map { line in
+            let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return Batch(authorization: o["authorization"] as? String, contentType: o["content_type"] as? String,
+                         events: o["events"] as? [[String: Any]] ?? [])
+        }
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}

@@ -1,27 +1,53 @@
 #!/usr/bin/env bash
-# What the Kitsune layer costs a Lambda function, both sides in one run (release builds, local
+# What the Kitsune layer costs a Lambda function, all sides in one run (release builds, local
 # emulator, AWS's awslambdaric): warm invocation Duration p50/p99 of a function that does not exec,
-# Init Duration (cold start), and Max Memory Used, without and with the layer, in alternating rounds.
+# Init Duration (cold start), and memory, in alternating rounds of
+#   bare   — no layer;
+#   layer  — the layer's default policy (enforcer, Runtime API relay, honeypots);
+#   ship   — the layer with KITSUNE_EVENTS_URL set (a loopback collector): benign invocations must
+#            post nothing, so this should cost the same as `layer`.
 #   bench/lambda.sh [INVOCATIONS_PER_ROUND] [ROUNDS]      (needs root, like the emulator)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-500}; rounds=${2:-4}
+n=${1:-1000}; rounds=${2:-3}
 swift build -c release --product kitsune-enforcer >/dev/null
 swift build -c release --product kitsune >/dev/null
 bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/fn"
 printf 'def handler(event, context):\n    return {"ok": True}\n' > "$work/fn/app.py"
 chmod -R a+rX "$work"
 "$bin/kitsune" layer build -o "$work/layer.zip" 2>/dev/null
+python3 Tests/KitsuneLambdaTests/Fixtures/layer/collector.py "$work/batches.jsonl" > "$work/collector.port" &
+sleep 0.5; port=$(head -1 "$work/collector.port")
+
+# Peak memory of the enforcer's processes (supervisor and sidecar), sampled while the layer runs:
+# VmHWM (resident, file pages of the static binary included) and RssAnon (private: what the
+# function's memory cgroup is charged beyond the shared binary pages).
+sample() {
+  while :; do
+    for s in /proc/[0-9]*/status; do
+      grep -q '^Name:.*kitsune-enforc' "$s" 2>/dev/null || continue
+      awk -v pid="${s//[^0-9]/}" '/^VmHWM|^RssAnon|^RssFile/ {print pid, $1, $2}' "$s" 2>/dev/null
+    done
+    sleep 0.05
+  done
+}
+sample > "$work/memory.log" &
+sampler=$!
+
+wrap=(--layer "$work/layer.zip" --env AWS_LAMBDA_EXEC_WRAPPER=/opt/kitsune/wrapper)
 for r in $(seq 1 "$rounds"); do
   "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 --repeat "$n" \
       2>"$work/bare-$r.log" >/dev/null
   "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 --repeat "$n" \
-      --layer "$work/layer.zip" --env AWS_LAMBDA_EXEC_WRAPPER=/opt/kitsune/wrapper 2>"$work/layer-$r.log" >/dev/null
+      "${wrap[@]}" 2>"$work/layer-$r.log" >/dev/null
+  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 --repeat "$n" \
+      "${wrap[@]}" --env "KITSUNE_EVENTS_URL=http://127.0.0.1:$port/events" 2>"$work/ship-$r.log" >/dev/null
 done
+kill "$sampler" 2>/dev/null || true
 python3 - "$work" "$rounds" <<'PY'
-import glob, re, statistics, sys
+import collections, glob, json, os, re, statistics, sys
 work, rounds = sys.argv[1], int(sys.argv[2])
 def load(kind):
     dur, init, mem, blocked = [], [], [], 0
@@ -32,15 +58,32 @@ def load(kind):
                 mem.append(int(re.search(r"Max Memory Used: (\d+) MB", line).group(1)))
                 m = re.search(r"Init Duration: ([0-9.]+) ms", line)
                 if m: init.append(float(m.group(1)))
-            if '"action":"blocked"' in line: blocked += 1
+            if '"action":"blocked"' in line or '"action":"reported"' in line: blocked += 1
     return dur, init, mem, blocked
 def pct(v, p):
     v = sorted(v); return v[min(len(v) - 1, int(round((len(v) - 1) * p)))]
-b, l = load("bare"), load("layer")
-print(f"kitsune-bench lambda: {len(b[0])} warm invocations per side ({rounds} alternating cold starts), python3.11, no exec")
-print(f"Duration p50  bare {pct(b[0],.5):.3f} ms  layer {pct(l[0],.5):.3f} ms  added {pct(l[0],.5)-pct(b[0],.5):+.3f} ms  (target < 0.1 ms)")
-print(f"Duration p99  bare {pct(b[0],.99):.3f} ms  layer {pct(l[0],.99):.3f} ms  added {pct(l[0],.99)-pct(b[0],.99):+.3f} ms")
-print(f"Init Duration median  bare {statistics.median(b[1]):.1f} ms  layer {statistics.median(l[1]):.1f} ms  added {statistics.median(l[1])-statistics.median(b[1]):+.1f} ms  (target < 5 ms)")
-print(f"Max Memory Used max  bare {max(b[2])} MB  layer {max(l[2])} MB  added {max(l[2])-max(b[2]):+d} MB  (target <= 1.5 MB; the emulator's figure comes from the memory cgroup)")
-print(f"blocked events in the benign runs: {l[3]} (must be 0)")
+sides = {k: load(k) for k in ("bare", "layer", "ship")}
+b = sides["bare"]
+print(f"kitsune-bench lambda: {len(b[0])} warm invocations per side ({rounds} alternating cold starts each), python3.11, no exec")
+for k in ("layer", "ship"):
+    l = sides[k]
+    print(f"[{k}] Duration p50  bare {pct(b[0],.5):.3f} ms  {k} {pct(l[0],.5):.3f} ms  added {pct(l[0],.5)-pct(b[0],.5):+.3f} ms  (target < 0.1 ms)")
+    print(f"[{k}] Duration p99  bare {pct(b[0],.99):.3f} ms  {k} {pct(l[0],.99):.3f} ms  added {pct(l[0],.99)-pct(b[0],.99):+.3f} ms")
+    print(f"[{k}] Init Duration median  bare {statistics.median(b[1]):.1f} ms  {k} {statistics.median(l[1]):.1f} ms  added {statistics.median(l[1])-statistics.median(b[1]):+.1f} ms  (target < 5 ms)")
+    print(f"[{k}] Max Memory Used max  bare {max(b[2])} MB  {k} {max(l[2])} MB  added {max(l[2])-max(b[2]):+d} MB  (emulator's memory-cgroup figure)")
+    print(f"[{k}] events in the benign runs: {l[3]} (must be 0)")
+posted = sum(1 for _ in open(f"{work}/batches.jsonl")) if os.path.exists(f"{work}/batches.jsonl") else 0
+print(f"[ship] batches posted: {posted} (the `started` event of each cold start: {rounds} expected, none per invocation)")
+peak = collections.defaultdict(dict)
+for line in open(f"{work}/memory.log"):
+    pid, key, kb = line.split()
+    peak[pid][key] = max(peak[pid].get(key, 0), int(kb))
+hwm = [v.get("VmHWM:", 0) for v in peak.values()]
+anon = [v.get("RssAnon:", 0) for v in peak.values()]
+files = [v.get("RssFile:", 0) for v in peak.values()]
+if hwm:
+    print(f"enforcer processes seen: {len(hwm)}; peak VmHWM per process {min(hwm)}–{max(hwm)} kB "
+          f"(private RssAnon {min(anon)}–{max(anon)} kB, binary pages RssFile {min(files)}–{max(files)} kB)")
+    print(f"added per sandbox (supervisor + sidecar; the static binary's pages are charged once): "
+          f"≤ {max(files) + 2 * max(anon)} kB  (target ≤ 1.5 MB)")
 PY

@@ -84,24 +84,33 @@ public struct HTTPFramer {
                 i = input.count
             case .head:
                 flushPass(i)
-                headBuffer.append(input[i])
-                i += 1
+                // Copy up to the end of the head (CR LF CR LF) or of the input, whichever comes first.
+                var end = -1
+                var j = i
+                while j < input.count {
+                    if input[j] == 10 && Self.endsHead(headBuffer, input, i, j) { end = j; break }
+                    j += 1
+                }
+                let last = end >= 0 ? end : input.count - 1
+                headBuffer.append(contentsOf: input[i...last])
+                i = last + 1
                 passStart = i
-                if headBuffer.count >= 4 && headBuffer.hasSuffix([13, 10, 13, 10]) {
+                if end >= 0 {
                     let raw = headBuffer
                     headBuffer = []
-                    guard let head = Self.parseHead(raw) else {
-                        // Malformed: its bytes still go through unchanged, and so does everything after.
+                    if raw.count == 2 {
+                        // A stray empty line between messages (allowed before a request): keep it.
+                        out.append(.head(HTTPHead(startLine: [], fields: [], raw: raw)))
+                        continue
+                    }
+                    guard raw.count <= Self.headLimit, let head = Self.parseHead(raw) else {
+                        // Malformed or huge: its bytes still go through unchanged, and so does everything after.
                         out.append(.head(HTTPHead(startLine: [], fields: [], raw: raw)))
                         state = .opaque
                         continue
                     }
                     out.append(.head(head))
                     state = bodyState(for: head)
-                } else if headBuffer.count == 2 && headBuffer == [13, 10] {
-                    // A stray empty line between messages (allowed before a request): keep it.
-                    out.append(.head(HTTPHead(startLine: [], fields: [], raw: headBuffer)))
-                    headBuffer = []
                 } else if headBuffer.count > Self.headLimit {
                     out.append(.head(HTTPHead(startLine: [], fields: [], raw: headBuffer)))
                     headBuffer = []
@@ -161,6 +170,20 @@ public struct HTTPFramer {
             if let s = head.status, (100..<200).contains(s) || s == 204 || s == 304 { return .head }
             return .opaque
         }
+    }
+
+    /// Whether the LF at `input[j]` ends a head: the bytes before it (in the buffer, then the input
+    /// from `start`) are CR LF CR, or (a head that is just an empty line) a lone CR.
+    static func endsHead(_ buffer: Bytes, _ input: Bytes, _ start: Int, _ j: Int) -> Bool {
+        func byte(_ back: Int) -> UInt8? {          // the byte `back` positions before input[j]
+            let k = j - back
+            if k >= start { return input[k] }
+            let b = buffer.count - (start - k)
+            return b >= 0 ? buffer[b] : nil
+        }
+        guard byte(1) == 13 else { return false }
+        if byte(2) == nil { return true }           // "\r\n" alone: an empty line
+        return byte(2) == 10 && byte(3) == 13
     }
 
     static func parseHead(_ raw: Bytes) -> HTTPHead? {

@@ -19,6 +19,24 @@ final class TamperTests: XCTestCase {
         }
     }
 
+    func testTheSidecarIsProtectedLikeTheSupervisor() throws {
+        // A honeypot file makes the enforcer start its sidecar; the command reads the sidecar's pid
+        // from the `started` event and attacks it.
+        let events = f.writable.appendingPathComponent("sidecar-\(UUID().uuidString).jsonl").path
+        let policy = f.writable.appendingPathComponent("sidecar-\(UUID().uuidString).yaml").path
+        try f.write("version: 1\nhoneypot:\n  files: [\(f.writable.path)/hp-\(UUID().uuidString)/credentials]\n", to: policy, mode: 0o644)
+        let script = """
+        while ! grep -q sidecar_pid \(events) 2>/dev/null; do sleep 0.01; done
+        pid=$(grep -o '"sidecar_pid":[0-9]*' \(events) | cut -d: -f2)
+        \(f.attack) kill $pid; \(f.attack) tgkill $pid; \(f.attack) ptrace $pid; \(f.attack) pidfd-open $pid
+        """
+        for mode in ["enforce", "audit"] {
+            let r = try f.enforce(["--events", events, "--policy", policy], ["/bin/sh", "-c", script], mode: mode, timeout: 15)
+            XCTAssertEqual(r.stdout.split(separator: "\n").map(String.init), ["ERR EPERM", "ERR EPERM", "ERR EPERM", "ERR EPERM"], "\(mode): \(r.stderr)")
+            try? FileManager.default.removeItem(atPath: events)
+        }
+    }
+
     func testForeignSyscallABIIsRefused() throws {
         let r = try f.enforce([], [f.attack, "int80"])
         XCTAssertEqual(r.stdout, "ERR EPERM\n")

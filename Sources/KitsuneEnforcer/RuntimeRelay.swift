@@ -28,6 +28,8 @@ struct RuntimeRelay {
     let upstreamPort: Int
     var pairs: [RelayPair] = []
     var buffer = Bytes(repeating: 0, count: 65536)
+    /// Connection pairs served at once (each takes two of the sidecar's poll slots).
+    static let maxPairs = (Int(KS_POLL_MAX) - 4) / 2
 
     /// Parse `host:port` of AWS_LAMBDA_RUNTIME_API (IPv4 or localhost).
     static func upstream(_ address: Bytes) -> (Bytes, Int)? {
@@ -43,6 +45,9 @@ struct RuntimeRelay {
     mutating func accept() {
         let c = ks_tcp_accept(listener)
         if c < 0 { return }
+        // Bounded: the runtime uses one or two connections; a flood (from code in the sandbox) is
+        // refused rather than allowed to push the runtime's own connection out of the poll set.
+        if pairs.count >= Self.maxPairs { _ = ks_close(c); return }
         let u = upstreamIP.withUnsafeBufferPointer { ks_tcp_connect($0.baseAddress, Int32(upstreamPort), 2000) }
         if u < 0 { _ = ks_close(c); return }
         pairs.append(RelayPair(client: c, upstream: u))

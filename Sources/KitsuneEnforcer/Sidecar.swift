@@ -168,6 +168,8 @@ func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventSh
         var i = 0
         while let e = envp[i] { env.append(bytes(ofCString: e)); i += 1 }
     }
+    // The collector's token is the enforcer's secret, not the function's.
+    env.removeAll { $0.hasPrefix(Bytes(literal: "KITSUNE_EVENTS_TOKEN=")) }
     let planted = policy.honeypot.isEnabled ? plantHoneypots(&policy) : PlantedHoneypots()
     env += planted.environment
     var relay: RuntimeRelay?

@@ -106,6 +106,21 @@ final class HoneypotTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: target), "the decoy was written through a symlink")
     }
 
+    func testTheCollectorTokenIsNotGivenToTheCommandAndBadURLsAreRefused() throws {
+        let r = try f.enforce([], ["/bin/sh", "-c", "echo token=${KITSUNE_EVENTS_TOKEN:-absent} url=$KITSUNE_EVENTS_URL"],
+                              environment: ["KITSUNE_EVENTS_URL": "http://127.0.0.1:9/e", "KITSUNE_EVENTS_TOKEN": "secret-token",
+                                            "KITSUNE_EVENTS_TIMEOUT_MS": "200"])
+        XCTAssertEqual(r.stdout, "token=absent url=http://127.0.0.1:9/e\n")
+        XCTAssertEqual(r.status, 0)
+        for (url, why) in [("https://c.example.com/", "https is not supported"), ("http://user:pw@c/", "no user:password@"),
+                           ("http://c:0/", "bad port"), ("http:///x", "needs a host")] {
+            let bad = try f.enforce([], ["/bin/echo", "SHOULD NOT RUN"], environment: ["KITSUNE_EVENTS_URL": url])
+            XCTAssertEqual(bad.status, 2, url)
+            XCTAssertEqual(bad.stdout, "", url)
+            XCTAssertTrue(bad.stderr.contains("KITSUNE_EVENTS_URL=\(url): ") && bad.stderr.contains(why), bad.stderr)
+        }
+    }
+
     func testBadHoneypotPolicyIsRefused() throws {
         let path = f.writable.appendingPathComponent("bad-honeypot.yaml").path
         try f.write("version: 1\nhoneypot:\n  env:\n    BAD-NAME: aws-access-key-id\n", to: path, mode: 0o644)

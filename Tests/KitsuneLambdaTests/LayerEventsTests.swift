@@ -83,6 +83,20 @@ extension LayerEndToEndTests {
         XCTAssertEqual(failures.first?["action"] as? String, "error")
     }
 
+    func testLargePayloadsCrossTheRelayUnchanged() throws {
+        let lambda = try emulator(policy: nil)
+        defer { lambda.shutdown() }
+        // 2 MB into the function (an unused field of the event), 3 MB back (the command's output):
+        // many reads and writes each way through the relay.
+        let pad = String(repeating: "0123456789abcdef", count: 131_072)
+        let r = lambda.invoke(event(["url": "x; head -c 3000000 /dev/zero | tr '\\0' k; echo #", "pad": pad]))
+        XCTAssertEqual(r.status, .success, String(r.logs.prefix(2000)))
+        let out = try body(r)["stdout"] as? String ?? ""
+        XCTAssertEqual(out.count, "converting x\n".count + 3_000_000 + 1, String(out.prefix(200)))
+        XCTAssertTrue(out.hasSuffix(String(repeating: "k", count: 100) + "\n"))
+        XCTAssertEqual(lambda.invoke(event(["url": "https://example.com/a.pdf"])).status, .success)
+    }
+
     func testABadEventsURLFailsTheInitClearly() throws {
         for (url, why) in [("https://collector.example.com/e", "https is not supported"), ("ftp://x/y", "must start with http://"),
                            ("http://host:99999/", "bad port")] {

@@ -29,6 +29,14 @@ func runEnforcer() -> Int32 {
         guard let url else { complain(Bytes(literal: "KITSUNE_EVENTS_URL=") + text + Bytes(literal: ": ") + why); return 2 }
         let timeout = environment("KITSUNE_EVENTS_TIMEOUT_MS")?.decimalValue() ?? 2000
         shipper = EventShipper(url: url, token: environment("KITSUNE_EVENTS_TOKEN"), timeoutMs: max(100, min(timeout, 30_000)))
+        if url.tls {
+            let helper = (ownDirectory() ?? []) + Bytes(literal: "/kitsune-ship")
+            guard withCPath(helper, { ks_access_x($0) }) == 0 else {
+                complain(Bytes(literal: "KITSUNE_EVENTS_URL=") + text + Bytes(literal: ": https needs the kitsune-ship helper next to the enforcer (") + helper + Bytes(literal: "), and it is missing"))
+                return 2
+            }
+            shipper?.helper = helper
+        }
     }
     let commandArgv = Array(argv[options.commandIndex...])
     guard let command = resolveCommand(commandArgv[0]) else {

@@ -201,6 +201,12 @@ func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventSh
     return (SidecarLaunch(handle: handle, environment: env), [])
 }
 
+/// Free what ``cStringArray(_:)`` allocated.
+func freeCStringArray(_ array: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, count: Int) {
+    for i in 0..<count { array[i]?.deallocate() }
+    array.deallocate()
+}
+
 /// A NULL-terminated C string array (for execve), allocated for the life of the process.
 func cStringArray(_ items: [Bytes]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
     let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: items.count + 1)

@@ -112,13 +112,26 @@ final class HoneypotTests: XCTestCase {
                                             "KITSUNE_EVENTS_TIMEOUT_MS": "200"])
         XCTAssertEqual(r.stdout, "token=absent url=http://127.0.0.1:9/e\n")
         XCTAssertEqual(r.status, 0)
-        for (url, why) in [("https://c.example.com/", "https is not supported"), ("http://user:pw@c/", "no user:password@"),
+        for (url, why) in [("ftp://c.example.com/", "must start with http:// or https://"), ("http://user:pw@c/", "no user:password@"),
                            ("http://c:0/", "bad port"), ("http:///x", "needs a host")] {
             let bad = try f.enforce([], ["/bin/echo", "SHOULD NOT RUN"], environment: ["KITSUNE_EVENTS_URL": url])
             XCTAssertEqual(bad.status, 2, url)
             XCTAssertEqual(bad.stdout, "", url)
             XCTAssertTrue(bad.stderr.contains("KITSUNE_EVENTS_URL=\(url): ") && bad.stderr.contains(why), bad.stderr)
         }
+    }
+
+    func testHTTPSWithoutTheHelperIsRefusedAtStart() throws {
+        // An enforcer copied alone, without kitsune-ship beside it.
+        let alone = f.writable.appendingPathComponent("alone-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: alone, withIntermediateDirectories: true)
+        chmod(alone.path, 0o755)
+        let copy = alone.appendingPathComponent("kitsune-enforcer").path
+        try FileManager.default.copyItem(atPath: f.enforcer, toPath: copy)
+        let r = try EnforcerFixture.run([copy, "--", "/bin/echo", "SHOULD NOT RUN"], environment: ["KITSUNE_EVENTS_URL": "https://c.example.com/e"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertTrue(r.stderr.contains("https needs the kitsune-ship helper next to the enforcer"), r.stderr)
     }
 
     func testBadHoneypotPolicyIsRefused() throws {

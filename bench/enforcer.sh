@@ -8,5 +8,19 @@ swift build -c release --product kitsune-bench >/dev/null
 bin=$(swift build -c release --show-bin-path)
 "$bin/kitsune-bench" enforcer --enforcer "$bin/kitsune-enforcer" --iterations "${1:-2000}"
 floor=$(mktemp -d)
+# Again with honeypots on (as in the Lambda layer's default policy) and a Lambda-sized environment
+# (about 40 variables): every exec's environment block is then read and searched for the decoys.
+cat > "$floor/honeypot.yaml" <<YAML
+version: 1
+honeypot:
+  env:
+    AWS_BACKUP_ACCESS_KEY_ID: aws-access-key-id
+    AWS_BACKUP_SECRET_ACCESS_KEY: aws-secret-access-key
+  files: [$floor/.aws/credentials]
+YAML
+lambda_env=()
+for i in $(seq 1 36); do lambda_env+=("LAMBDA_LIKE_VARIABLE_$i=value-of-a-typical-lambda-environment-variable-$i"); done
+env "${lambda_env[@]}" "$bin/kitsune-bench" enforcer --enforcer "$bin/kitsune-enforcer" --iterations "${1:-2000}" \
+    --policy "$floor/honeypot.yaml" | grep -E "^kitsune-bench|^fork|^supervisor"
 cc -O2 -o "$floor/seccomp_floor" bench/seccomp_floor.c && "$floor/seccomp_floor"
 rm -rf "$floor"

@@ -133,7 +133,8 @@ func benchEnforcer() {
     let syscalls = option("--syscalls", "1000000")
     let me = String(cString: realpath(arguments[0], nil))
     let myDir = String(me[..<me.lastIndex(of: "/")!])
-    let wrap = [enforcer, "--mode", "enforce", "--package", myDir, "--"]
+    let policy = option("--policy", "")
+    let wrap = [enforcer, "--mode", "enforce", "--package", myDir] + (policy.isEmpty ? [] : ["--policy", policy]) + ["--"]
     let target = option("--target", "/bin/true")
 
     var bare: [Int64] = [], enforced: [Int64] = [], peak = 0
@@ -161,7 +162,8 @@ func benchEnforcer() {
     let p99b = percentile(bare, 0.99), p99e = percentile(enforced, 0.99)
     let sb = sysBare.sorted()[sysBare.count / 2], se = sysEnf.sorted()[sysEnf.count / 2]
     let startup = (percentile(startEnf, 0.5) - percentile(startBare, 0.5)) / 1e6
-    print("kitsune-bench enforcer: \(bare.count) fork+exec of \(target) per side, \(rounds) alternating rounds")
+    print("kitsune-bench enforcer: \(bare.count) fork+exec of \(target) per side, \(rounds) alternating rounds"
+          + (policy.isEmpty ? "" : ", policy \(policy)"))
     print("fork+exec p50  bare \(fmt(p50b / 1000, 1)) us  enforced \(fmt(p50e / 1000, 1)) us  ratio \(fmt(p50e / p50b))  (target <= 1.10)")
     print("fork+exec p99  bare \(fmt(p99b / 1000, 1)) us  enforced \(fmt(p99e / 1000, 1)) us  ratio \(fmt(p99e / p99b))")
     print("getppid x\(syscalls)  bare \(fmt(sb / 1e6, 1)) ms  enforced \(fmt(se / 1e6, 1)) ms  ratio \(fmt(se / sb))  (target <= 1.05)")
@@ -171,5 +173,5 @@ func benchEnforcer() {
 
 if arguments.count > 1 && arguments[1] == "worker" { worker(arguments[2...]) }
 if arguments.count > 1 && arguments[1] == "enforcer" { benchEnforcer(); exit(0) }
-complain("usage: kitsune-bench enforcer --enforcer PATH [--iterations N] [--rounds N] [--syscalls N] [--target PATH]")
+complain("usage: kitsune-bench enforcer --enforcer PATH [--iterations N] [--rounds N] [--syscalls N] [--target PATH] [--policy FILE]")
 exit(2)

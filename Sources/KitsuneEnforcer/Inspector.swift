@@ -10,57 +10,69 @@ enum Limits {
     static let hashCacheEntries = 512
 }
 
-/// Reads strings and pointer arrays from another process.
+/// Reads strings and pointer arrays from another process, a page at a time: the strings of argv
+/// and of the environment usually share a few pages, so a handful of reads cover an exec's whole
+/// argument and environment block. Lives for one notification only (memory read is never reused).
 struct TargetMemory {
     let pid: Int
+    /// Recently read pages (base address, 4096 bytes), most recent last.
+    var pages: [(base: UInt64, data: Bytes)] = []
+    static let pageCache = 8
 
-    /// A NUL-terminated string at `address`, read page by page; nil when unreadable or too long.
-    func string(at address: UInt64, max: Int = Limits.pathMax) -> Bytes? {
+    init(pid: Int) { self.pid = pid }
+
+    /// The page containing `address`, read on first use; nil when unmapped.
+    mutating func page(_ address: UInt64) -> Int? {
+        let base = address & ~4095
+        if let i = pages.lastIndex(where: { $0.base == base }) { return i }
+        var data = Bytes(repeating: 0, count: 4096)
+        let n = data.withUnsafeMutableBufferPointer { ks_read_mem(Int32(pid), base, $0.baseAddress, 4096) }
+        if n != 4096 { return nil }
+        if pages.count >= Self.pageCache { pages.removeFirst() }
+        pages.append((base, data))
+        return pages.count - 1
+    }
+
+    /// A NUL-terminated string at `address`; nil when unreadable or longer than `max`.
+    mutating func string(at address: UInt64, max: Int = Limits.pathMax) -> Bytes? {
         guard address != 0 else { return nil }
         var out: Bytes = []
         var addr = address
-        var chunk = Bytes(repeating: 0, count: 256)
-        while out.count < max {
-            // Never cross a page boundary in one read: the next page may be unmapped.
-            let toPage = Int(4096 - (addr & 4095))
-            let want = min(chunk.count, toPage)
-            let n = chunk.withUnsafeMutableBufferPointer { ks_read_mem(Int32(pid), addr, $0.baseAddress, want) }
-            if n <= 0 { return nil }
-            for i in 0..<Int(n) {
-                if chunk[i] == 0 { return out }
-                out.append(chunk[i])
+        while out.count <= max {
+            guard let p = page(addr) else { return nil }
+            let offset = Int(addr & 4095)
+            let found: Int? = pages[p].data.withUnsafeBufferPointer { buf in
+                var k = offset
+                while k < 4096 { if buf[k] == 0 { return k }; k += 1 }
+                return nil
             }
-            addr &+= UInt64(n)
+            let end = found ?? 4096
+            out.append(contentsOf: pages[p].data[offset..<end])
+            if found != nil { return out.count <= max ? out : nil }
+            addr = (addr & ~4095) &+ 4096
         }
         return nil
     }
 
     /// A NULL-terminated array of string pointers (argv, envp), bounded.
-    func stringArray(at address: UInt64, maxCount: Int = Limits.argMax) -> [Bytes]? {
+    mutating func stringArray(at address: UInt64, maxCount: Int = Limits.argMax) -> [Bytes]? {
         guard address != 0 else { return [] }
         var out: [Bytes] = []
         var total = 0
         var slot = address
-        var words = Bytes(repeating: 0, count: 512)
         while out.count < maxCount {
-            // Read as many pointers as fit before the page boundary in one call.
-            let toPage = Int(4096 - (slot & 4095))
-            let aligned = toPage - toPage % 8
-            let want = min(words.count, aligned >= 8 ? aligned : 8)
-            let n = words.withUnsafeMutableBufferPointer { ks_read_mem(Int32(pid), slot, $0.baseAddress, want) }
-            if n < 8 { return nil }
-            var k = 0
-            while k + 8 <= Int(n) {
-                var p: UInt64 = 0
-                for b in 0..<8 { p |= UInt64(words[k + b]) << UInt64(8 * b) }
-                if p == 0 { return out }
-                guard let s = string(at: p, max: Limits.pathMax) else { return nil }
-                total += s.count
-                if total > Limits.argBytesMax || out.count + 1 >= maxCount { out.append(s); return out }
-                out.append(s)
-                k += 8
+            var pointer: UInt64 = 0
+            for b in 0..<8 {             // byte by byte: a misaligned array may straddle two pages
+                let a = slot &+ UInt64(b)
+                guard let p = page(a) else { return nil }
+                pointer |= UInt64(pages[p].data[Int(a & 4095)]) << UInt64(8 * b)
             }
-            slot &+= UInt64(k)
+            if pointer == 0 { return out }
+            guard let s = string(at: pointer, max: Limits.pathMax) else { return nil }
+            total += s.count
+            out.append(s)
+            if total > Limits.argBytesMax { return out }
+            slot &+= 8
         }
         return out
     }

@@ -55,7 +55,7 @@ struct Supervisor {
             return v.block ? ks_errno_eperm() : 0
         }
         let isExecveat = n.nr == ks_nr(Int32(KS_SYS_EXECVEAT))
-        let mem = TargetMemory(pid: pid)
+        var mem = TargetMemory(pid: pid)
         let pathPtr = isExecveat ? n.arg(1) : n.arg(0)
         let argvPtr = isExecveat ? n.arg(2) : n.arg(1)
         let envPtr = isExecveat ? n.arg(3) : n.arg(2)

@@ -44,13 +44,15 @@ final class DemoTests: LambdaTestCase {
         XCTAssertEqual(env.headline?.executable, "/usr/bin/env")
 
         // Enforce: drop-and-run and the miner are stopped at their first foreign program (cp): the
-        // dropped file never exists, let alone runs.
+        // dropped file never exists, let alone runs; `cat` never reads the credentials file.
         for id in ["drop", "miner", "honeypot"] {
             let step = try XCTUnwrap(run.result(.enforce, id))
             XCTAssertEqual(step.outcome, .blocked, step.logs)
             XCTAssertFalse(step.evidenceSeen, step.answer.stdout)
-            XCTAssertTrue(step.events.allSatisfy { $0.action == "blocked" && !$0.about.hasPrefix("/tmp/") }, step.logs)
+            XCTAssertTrue(step.events.allSatisfy { !$0.about.hasPrefix("/tmp/") }, step.logs)
         }
+        XCTAssertEqual(run.result(.enforce, "honeypot")?.headline?.executable, "/usr/bin/cat")
+        XCTAssertEqual(run.result(.enforce, "honeypot")?.headline?.action, "blocked")
         XCTAssertEqual(run.result(.enforce, "drop")?.headline?.executable, "/usr/bin/cp")
         XCTAssertEqual(run.result(.enforce, "drop")?.headline?.reason, "not_allowlisted")
 

@@ -76,11 +76,13 @@ public struct DemoRenderer: Sendable {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// A table cell: `succeeded`, or the outcome with the deciding rule and the program it judged.
+    /// A table cell: `succeeded`, or the outcome with the headline event's reason and file
+    /// (`blocked (not_allowlisted: cat, +honeypot)` when the step's rule is among its other reasons).
     public func cell(_ r: DemoStepResult) -> String {
         guard r.step.attack, let e = r.headline else { return r.outcome.rawValue }
-        let rule = r.step.rule.flatMap { e.reasons.contains($0) ? $0 : nil } ?? e.reason ?? "?"
-        return "\(r.outcome.rawValue) (\(rule): \((e.about as NSString).lastPathComponent))"
+        var text = "\(r.outcome.rawValue) (\(e.reason ?? "?"): \((e.about as NSString).lastPathComponent)"
+        if let rule = r.step.rule, e.reason != rule, e.reasons.contains(rule) { text += ", +\(rule)" }
+        return text + ")"
     }
 
     private func banner(_ r: DemoStepResult) -> [String] {
@@ -129,6 +131,7 @@ public struct DemoRenderer: Sendable {
     private func line(_ e: DemoEvent, count: Int, rule: String?) -> String {
         var what = e.about
         if let target = e.target, let exe = e.executable, target != exe { what += " (run through \(exe))" }
+        if let access = e.access { what += " (\(access))" }
         var s = pad(e.action.uppercased(), 9) + pad(e.reason ?? "?", 16) + " " + what
         if !e.argv.isEmpty { s += "   argv: " + clipped(e.argv.joined(separator: " "), 60) }
         let others = e.reasons.filter { $0 != e.reason }

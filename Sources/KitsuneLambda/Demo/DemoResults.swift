@@ -16,8 +16,10 @@ public struct DemoEvent: Sendable, Equatable {
     public var target: String?
     /// The file that broke the rule when different again (a script, a preloaded library).
     public var subject: String?
-    /// A file the event is about (e.g. a decoy file that was opened), when the event names one.
+    /// A file the event is about (e.g. a decoy that was opened), when the event names one.
     public var file: String?
+    /// How `file` was accessed (e.g. `open`), when the event says.
+    public var access: String?
     /// The arguments of the attempt.
     public var argv: [String]
     /// The process that made the attempt.
@@ -46,7 +48,7 @@ public struct DemoEvent: Sendable, Equatable {
         func list(_ key: String) -> [String] { object[key] as? [String] ?? [] }
         return DemoEvent(action: action, mode: text("mode"), reason: text("reason"), reasons: list("reasons"),
                          executable: text("executable"), target: text("target"), subject: text("subject"),
-                         file: text("file") ?? text("path"), argv: list("argv"), pid: object["pid"] as? Int,
+                         file: text("file") ?? text("path"), access: text("access"), argv: list("argv"), pid: object["pid"] as? Int,
                          requestId: text("request_id"), notEnforced: list("not_enforced"), raw: String(line))
     }
 
@@ -147,9 +149,17 @@ public struct DemoStepResult: Sendable {
         return events.isEmpty ? .ran : .reported
     }
 
-    /// The decision that tells the step's story: the first naming the step's rule, else the first blocked, else the first.
+    /// The decision that tells the step's story. Among the events naming the step's rule: one about a
+    /// file that was accessed (a decoy that was opened), else a blocked one, else one whose main
+    /// reason is the rule. Otherwise the first blocked event, else the first event.
     public var headline: DemoEvent? {
-        if let rule = step.rule, let e = events.first(where: { $0.reasons.contains(rule) || $0.reason == rule }) { return e }
+        if let rule = step.rule {
+            let naming = events.filter { $0.reason == rule || $0.reasons.contains(rule) }
+            if let e = naming.first(where: { $0.file != nil && $0.reason == rule })
+                ?? naming.first(where: { $0.action == "blocked" }) ?? naming.first(where: { $0.reason == rule }) {
+                return e
+            }
+        }
         return events.first { $0.action == "blocked" } ?? events.first
     }
 

@@ -17,7 +17,7 @@ struct Kitsune: AsyncParsableCommand {
             DeployCommand.self, HoneytokenCommand.self,
             PostureCommand.self,
             // lambda (issue 5)
-            LocalCommand.self, LayerCommand.self, ProtectCommand.self,
+            LocalCommand.self, LayerCommand.self, ProtectCommand.self, DemoCommand.self,
         ]
     )
 

@@ -13,6 +13,8 @@ struct Supervisor {
     let commandPid: Int
     /// Where the id of the notification being decided is published (for the audit standby), if any.
     var inFlight: UnsafeMutablePointer<UInt64>?
+    /// The last decision reported, to fold immediate repeats.
+    var lastReport: LastReport?
 
     /// Handle one notification. Returns false when the listener is gone.
     mutating func serveOne() -> Bool {
@@ -100,10 +102,30 @@ struct Supervisor {
     }
 
     mutating func report(_ v: Verdict, executable: Bytes, argv: [Bytes], syscall: StaticString, pid: Int) {
+        // A shell walking PATH tries /usr/bin/cp, then /bin/cp: one file on merged-/usr systems, so
+        // the same decision twice. The second is still refused, but not reported again.
+        let key = LastReport(pid: pid, executable: executable, argv: argv, block: v.block, time: ks_monotonic_ns())
+        if let last = lastReport, last.repeats(key) { lastReport = key; return }
+        lastReport = key
         var digest: Bytes?
         if let s = v.subject, s.kind == .regular { digest = oracle.sha256(of: s) }
         sink.decision(DecisionReport(verdict: v, executable: executable, argv: argv, syscall: syscall,
                                      pid: pid, sha256: digest, requestID: nil))
+    }
+}
+
+/// Identity of a reported decision: the same process, file, arguments and action.
+struct LastReport {
+    let pid: Int
+    let executable: Bytes
+    let argv: [Bytes]
+    let block: Bool
+    let time: Int64
+
+    /// The same decision again within 100 ms.
+    func repeats(_ next: LastReport) -> Bool {
+        next.time - time < 100_000_000 && pid == next.pid && block == next.block
+            && executable == next.executable && argv == next.argv   // executables are resolved paths
     }
 }
 

@@ -67,4 +67,11 @@ final class ListTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("PAYLOAD RAN"))
         XCTAssertTrue(r.stdout.contains("exit=126"))
     }
+
+    func testAPathSearchReportsOneRefusalNotOnePerDirectory() throws {
+        // dash retries a refused exec in every PATH directory; /usr/bin and /bin are one directory here.
+        let r = try f.enforce(["--allow", "/bin/sh"], ["/bin/sh", "-c", "PATH=/usr/bin:/bin; env; echo rc=$?"])
+        XCTAssertTrue(r.stdout.contains("rc=126") || r.stdout.contains("rc=127"), r.stdout + r.stderr)
+        XCTAssertEqual(r.decisions("not_allowlisted").count, 1, "\(r.decisions)")
+    }
 }

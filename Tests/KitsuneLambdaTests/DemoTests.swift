@@ -43,35 +43,44 @@ final class DemoTests: LambdaTestCase {
         XCTAssertEqual(env.headline?.reason, "not_allowlisted")
         XCTAssertEqual(env.headline?.executable, "/usr/bin/env")
 
-        // Enforce: drop-and-run and the miner are stopped at their first foreign program (cp): the
-        // dropped file never exists, let alone runs; `cat` never reads the credentials file.
-        for id in ["drop", "miner", "honeypot"] {
-            let step = try XCTUnwrap(run.result(.enforce, id))
-            XCTAssertEqual(step.outcome, .blocked, step.logs)
-            XCTAssertFalse(step.evidenceSeen, step.answer.stdout)
-            XCTAssertTrue(step.events.allSatisfy { !$0.about.hasPrefix("/tmp/") }, step.logs)
+        // Enforce: the function stages files in /tmp with cat and chmod (allowlisted), so the
+        // dropped program is written, and refused when it runs: drift, or the blocklist for a miner name.
+        let drop = try XCTUnwrap(run.result(.enforce, "drop"))
+        XCTAssertEqual(drop.outcome, .blocked, drop.logs)
+        XCTAssertFalse(drop.evidenceSeen, drop.answer.stdout)
+        XCTAssertEqual(drop.headline?.reason, "drift")
+        XCTAssertEqual(drop.headline?.executable, "/tmp/m")
+        XCTAssertEqual(drop.headline?.requestId, drop.requestId)
+        let enforcedMiner = try XCTUnwrap(run.result(.enforce, "miner"))
+        XCTAssertEqual(enforcedMiner.outcome, .blocked, enforcedMiner.logs)
+        XCTAssertEqual(enforcedMiner.headline?.reason, "blocklist")
+        XCTAssertEqual(enforcedMiner.headline?.executable, "/tmp/xmrig")
+        // The decoy credentials are let through in both modes; what the attacker reads is reported.
+        for mode in DemoMode.allCases {
+            let honeypot = try XCTUnwrap(run.result(mode, "honeypot"))
+            XCTAssertEqual(honeypot.outcome, .reported, honeypot.logs)
+            XCTAssertTrue(honeypot.evidenceSeen, "the decoy file was read: \(honeypot.answer.stdout)")
+            XCTAssertEqual(honeypot.headline?.file, "/tmp/.aws/credentials")
+            XCTAssertEqual(honeypot.headline?.access, "open")
+            XCTAssertTrue(honeypot.events.contains { $0.reason == "honeypot" && $0.executable == "/usr/bin/cat" }, honeypot.logs)
+            XCTAssertFalse(honeypot.answer.stdout.contains("ASIAKITSUNELOCALEMU0"), "only decoys, never the real keys")
         }
-        XCTAssertEqual(run.result(.enforce, "honeypot")?.headline?.executable, "/usr/bin/cat")
-        XCTAssertEqual(run.result(.enforce, "honeypot")?.headline?.action, "blocked")
-        XCTAssertEqual(run.result(.enforce, "drop")?.headline?.executable, "/usr/bin/cp")
-        XCTAssertEqual(run.result(.enforce, "drop")?.headline?.reason, "not_allowlisted")
 
         // Audit: everything runs, and every rule the chain breaks is reported.
         let leak = try XCTUnwrap(run.result(.audit, "env"))
         XCTAssertEqual(leak.outcome, .reported)
         XCTAssertTrue(leak.evidenceSeen, "env dumped the (dummy) credentials in audit mode")
-        let drop = try XCTUnwrap(run.result(.audit, "drop"))
-        XCTAssertEqual(drop.outcome, .reported)
-        XCTAssertTrue(drop.evidenceSeen, drop.answer.stdout)
-        XCTAssertEqual(drop.headline?.reason, "drift")
-        XCTAssertEqual(drop.headline?.executable, "/tmp/m")
-        XCTAssertEqual(drop.events.map(\.action), ["reported", "reported", "reported"], drop.logs)
+        let auditedDrop = try XCTUnwrap(run.result(.audit, "drop"))
+        XCTAssertEqual(auditedDrop.outcome, .reported)
+        XCTAssertTrue(auditedDrop.evidenceSeen, auditedDrop.answer.stdout)
+        XCTAssertEqual(auditedDrop.headline?.reason, "drift")
+        XCTAssertEqual(auditedDrop.headline?.executable, "/tmp/m")
+        XCTAssertEqual(auditedDrop.events.map(\.action), ["reported"], auditedDrop.logs)
         let miner = try XCTUnwrap(run.result(.audit, "miner"))
         XCTAssertEqual(miner.headline?.reason, "blocklist")
         XCTAssertEqual(miner.headline?.executable, "/tmp/xmrig")
         XCTAssertEqual(miner.headline?.reasons.first, "blocklist")
         XCTAssertTrue(miner.headline?.reasons.contains("drift") ?? false)
-        XCTAssertEqual(run.result(.audit, "honeypot")?.outcome, .reported)
 
         // What a human reads.
         let renderer = DemoRenderer()
@@ -84,7 +93,7 @@ final class DemoTests: LambdaTestCase {
         XCTAssertTrue(text.contains("    kitsune  BLOCKED  not_allowlisted  /usr/bin/env   argv: env"), text)
         XCTAssertTrue(text.contains("    =>       BLOCKED (not_allowlisted: env)"), text)
         XCTAssertTrue(renderer.render(cold).contains("kitsune-enforcer started in enforce mode"))
-        let auditDrop = renderer.render(drop)
+        let auditDrop = renderer.render(auditedDrop)
         XCTAssertTrue(auditDrop.contains("REPORTED drift            /tmp/m   argv: /tmp/m --version   (also: not_allowlisted)"), auditDrop)
         XCTAssertTrue(auditDrop.contains("it worked: base64 (GNU coreutils)"), auditDrop)
         let summary = renderer.summary(run)
@@ -92,8 +101,8 @@ final class DemoTests: LambdaTestCase {
         XCTAssertTrue(table.contains("request enforce audit"), summary)
         XCTAssertTrue(table.contains("legitimate request succeeded succeeded"), summary)
         XCTAssertTrue(table.contains("credentials dump (; env) blocked (not_allowlisted: env) reported (not_allowlisted: env)"), summary)
-        XCTAssertTrue(table.contains("drop-and-run in /tmp blocked (not_allowlisted: cp) reported (drift: m)"), summary)
-        XCTAssertTrue(table.contains("miner name (xmrig) blocked (not_allowlisted: cp) reported (blocklist: xmrig)"), summary)
+        XCTAssertTrue(table.contains("drop-and-run in /tmp blocked (drift: m) reported (drift: m)"), summary)
+        XCTAssertTrue(table.contains("miner name (xmrig) blocked (blocklist: xmrig) reported (blocklist: xmrig)"), summary)
         XCTAssertTrue(summary.contains("As expected: every attack was blocked in enforce mode"), summary)
 
         // What a machine reads: one object per step with the enforcer's events as written.

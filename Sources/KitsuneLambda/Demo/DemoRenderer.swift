@@ -66,7 +66,7 @@ public struct DemoRenderer: Sendable {
         }
         out.append("")
         if run.problems.isEmpty {
-            let enforce = run.modes.contains(.enforce) ? "every attack was blocked in enforce mode and " : ""
+            let enforce = run.modes.contains(.enforce) ? "every attack was blocked in enforce mode (the decoy credentials are let through, and reported), and " : ""
             out.append("As expected: \(enforce)the legitimate request was served.")
         } else {
             out.append("NOT as expected:")

@@ -169,6 +169,10 @@ public struct DemoStepResult: Sendable {
         if !step.attack {
             return outcome == .succeeded ? nil : "the legitimate request failed in \(mode) mode"
         }
+        if step.onlyReported {
+            let seen = events.contains { $0.reason == step.rule || $0.reasons.contains(step.rule ?? "") }
+            return seen ? nil : "\(step.label): no `\(step.rule ?? "?")` event in \(mode) mode"
+        }
         guard mode == .enforce else { return nil }
         if outcome != .blocked { return "\(step.label): not blocked in enforce mode (\(outcome.rawValue))" }
         if evidenceSeen { return "\(step.label): blocked, yet its effect shows in the answer" }

@@ -77,6 +77,11 @@ public struct DemoStory: Sendable, Decodable {
         public var rule: String?
         /// Text in the function's answer proving that the attack worked.
         public var evidence: String?
+        /// `reported`: let through in both modes and only reported (a honeypot); else blocked in enforce mode.
+        public var expect: String?
+
+        /// Whether enforce mode lets this attack run and only reports it.
+        public var onlyReported: Bool { expect == "reported" }
     }
 
     /// The story shipped with Kitsune.

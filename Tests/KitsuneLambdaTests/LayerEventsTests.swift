@@ -97,6 +97,28 @@ extension LayerEndToEndTests {
         XCTAssertEqual(lambda.invoke(event(["url": "https://example.com/a.pdf"])).status, .success)
     }
 
+    func testNodeRuntimeThroughTheLayerAndItsRelay() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/node") else {
+            throw TestToolMissing(message: "/usr/bin/node is missing: apt-get install nodejs")
+        }
+        let code = try Fixture.package([("node/index.js", "index.js", 0o644)])
+        let layer = try Fixture.temporaryDirectory()
+        try LayerBuilder.install(enforcer: try enforcerBinary(), policy: nil, into: layer)
+        _ = try? Fixture.run(["/bin/chmod", "-R", "a+rX", layer.path], tool: "coreutils")
+        let lambda = try LambdaEmulator(configuration: EmulatorConfiguration(
+            code: code, handler: "index.handler", runtime: "nodejs20.x", layers: [layer],
+            environment: ["AWS_LAMBDA_EXEC_WRAPPER": LayerBuilder.wrapperPath]))
+        defer { lambda.shutdown() }
+        let first = lambda.invoke(InvocationRequest(payload: Data(#"{"a":1}"#.utf8)))
+        XCTAssertEqual(first.status, .success, first.payloadText + first.logs)
+        XCTAssertEqual(try first.json()["requestId"] as? String, first.requestId)
+        XCTAssertTrue(first.logs.contains("\"runtime_relay\":true"), first.logs)
+        let failed = lambda.invoke(InvocationRequest(payload: Data(#"{"action":"error"}"#.utf8)))
+        XCTAssertEqual(failed.status, .functionError, failed.logs)
+        XCTAssertEqual(failed.errorType, "TypeError")
+        XCTAssertEqual(try lambda.invoke(InvocationRequest(payload: Data("{}".utf8))).json()["count"] as? Int, 3)
+    }
+
     func testABadEventsURLFailsTheInitClearly() throws {
         for (url, why) in [("ftp://x/y", "must start with http:// or https://"), ("http://c:8080:x/", "bad port"),
                            ("http://host:99999/", "bad port")] {

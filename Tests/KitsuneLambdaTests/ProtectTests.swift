@@ -74,5 +74,7 @@ final class ProtectTests: LambdaTestCase {
         XCTAssertTrue(attack.payloadText.contains("rc=126"), attack.payloadText)
         XCTAssertTrue(attack.logs.contains("\"action\":\"blocked\",\"reason\":\"drift\""), attack.logs)
         XCTAssertTrue(attack.logs.contains("\"function_name\":\"go-fn\""), attack.logs)
+        // The bootstrap talks to the Runtime API through the enforcer's relay: events name the invocation.
+        XCTAssertTrue(attack.logs.contains("\"request_id\":\"\(attack.requestId)\""), attack.logs)
     }
 }

@@ -7,6 +7,7 @@
 //   KitsuneScanner, KitsuneAWS → KitsuneFindings; KitsunePosture → KitsuneAWS, KitsuneScanner
 //   kitsune-enforcer (Embedded Swift, static) → CKitsuneSys + the KitsunePolicyCore sources
 //     (compiled into it through the symlink Sources/KitsuneEnforcer/PolicyCore).
+//   kitsune-ship (Embedded Swift, static) → CKitsuneSys, CKitsuneTLS (OpenSSL, static)
 import PackageDescription
 
 /// The enforcer is Embedded Swift, linked fully static (no glibc version requirements at run time).
@@ -18,6 +19,7 @@ let package = Package(
     products: [
         .executable(name: "kitsune", targets: ["kitsune"]),
         .executable(name: "kitsune-enforcer", targets: ["kitsune-enforcer"]),
+        .executable(name: "kitsune-ship", targets: ["kitsune-ship"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,6 +42,18 @@ let package = Package(
             resources: [.embedInCode("Resources/default-policy.yaml")],
             swiftSettings: embedded,
             linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static", "-Xlinker", "-lm"])]
+        ),
+        // One HTTPS POST over OpenSSL (libssl-dev's static libraries), for kitsune-ship.
+        .target(name: "CKitsuneTLS", path: "Sources/CKitsuneTLS",
+                linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        // The sidecar's HTTPS helper: POSTs one event batch (stdin) to an https:// KITSUNE_EVENTS_URL.
+        // Static like the enforcer; the caller resolves the host name.
+        .executableTarget(
+            name: "kitsune-ship",
+            dependencies: ["CKitsuneSys", "CKitsuneTLS"],
+            path: "Sources/KitsuneShip",
+            swiftSettings: embedded,
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static"])]
         ),
         // Full-Swift side of the policy: YAML policies, manifests, event decoding.
         .target(name: "KitsunePolicy", dependencies: ["KitsunePolicyCore"],

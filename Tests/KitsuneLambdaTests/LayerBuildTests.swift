@@ -17,12 +17,46 @@ final class LayerBuildTests: LambdaTestCase {
         for i in z.infolist(): print(i.filename, oct(i.external_attr >> 16), i.file_size)
         print(z.read("kitsune/wrapper").decode().splitlines()[-1])
         """, zip.path], tool: "python3")
-        let lines = listing.split(separator: "\n").map(String.init)
+        var lines = listing.split(separator: "\n").map(String.init)
         XCTAssertTrue(lines[0].hasPrefix("kitsune/bin/kitsune-enforcer 0o100755"), listing)
+        // `swift build` makes kitsune-ship next to the enforcer: the layer carries it.
+        if FileManager.default.fileExists(atPath: enforcer.deletingLastPathComponent().appendingPathComponent("kitsune-ship").path) {
+            XCTAssertTrue(lines[1].hasPrefix("kitsune/bin/kitsune-ship 0o100755"), listing)
+            lines.remove(at: 1)
+        }
         XCTAssertTrue(lines[1].hasPrefix("kitsune/policy.yaml 0o100644"), listing)
         XCTAssertTrue(lines[2].hasPrefix("kitsune/wrapper 0o100755"), listing)
         XCTAssertEqual(lines[3], #"exec /opt/kitsune/bin/kitsune-enforcer --policy /opt/kitsune/policy.yaml -- "$@""#)
         XCTAssertEqual(try Data(contentsOf: zip), try LayerBuilder.archive(enforcer: enforcer, policy: nil), "same input, same bytes")
+    }
+
+    /// kitsune-ship is optional: taken from beside the enforcer when it is there, refused when it is not
+    /// an executable, and the layer builds without it.
+    func testShipHelperBesideTheEnforcer() throws {
+        let built = try Fixture.enforcerBinary()
+        let fm = FileManager.default
+        let alone = try Fixture.temporaryDirectory()
+        try fm.copyItem(at: built, to: alone.appendingPathComponent("kitsune-enforcer"))
+        let paths = { (dir: URL) in try LayerBuilder.entries(enforcer: dir.appendingPathComponent("kitsune-enforcer"), policy: nil).map(\.path) }
+        XCTAssertEqual(try paths(alone), ["kitsune/bin/kitsune-enforcer", "kitsune/policy.yaml", "kitsune/wrapper"])
+
+        let paired = try Fixture.temporaryDirectory()
+        try fm.copyItem(at: built, to: paired.appendingPathComponent("kitsune-enforcer"))
+        let realShip = built.deletingLastPathComponent().appendingPathComponent("kitsune-ship")
+        let ship = fm.fileExists(atPath: realShip.path) ? realShip : built    // any ELF stands in when it is not built
+        try fm.copyItem(at: ship, to: paired.appendingPathComponent("kitsune-ship"))
+        let entries = try LayerBuilder.entries(enforcer: paired.appendingPathComponent("kitsune-enforcer"), policy: nil)
+        XCTAssertEqual(entries.map(\.path), ["kitsune/bin/kitsune-enforcer", "kitsune/bin/kitsune-ship", "kitsune/policy.yaml", "kitsune/wrapper"])
+        XCTAssertEqual(entries[1].mode, 0o755)
+        XCTAssertEqual(entries[1].data, try Data(contentsOf: ship))
+
+        // Through a symbolic link to the enforcer (KITSUNE_ENFORCER=/usr/local/bin/kitsune-enforcer).
+        let linked = try Fixture.temporaryDirectory()
+        try fm.createSymbolicLink(at: linked.appendingPathComponent("kitsune-enforcer"), withDestinationURL: paired.appendingPathComponent("kitsune-enforcer"))
+        XCTAssertTrue(try paths(linked).contains("kitsune/bin/kitsune-ship"))
+
+        try "#!/bin/sh\n".write(to: alone.appendingPathComponent("kitsune-ship"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try paths(alone)) { XCTAssertTrue("\($0)".contains("not a kitsune-ship binary"), "\($0)") }
     }
 
     func testBrokenPolicyIsRefused() throws {

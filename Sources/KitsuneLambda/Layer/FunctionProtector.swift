@@ -5,7 +5,8 @@ import KitsuneScanner
 
 /// `kitsune protect`: for `provided.al2` / `provided.al2023` functions (Go, Rust, Swift, …), which ignore
 /// `AWS_LAMBDA_EXEC_WRAPPER`. The function's `bootstrap` moves to `.kitsune/bootstrap` and a new
-/// `bootstrap` starts it under the enforcer, with the package's drift manifest. Every other entry is
+/// `bootstrap` starts it under the enforcer, with the package's drift manifest (and `.kitsune/kitsune-ship`,
+/// the HTTPS helper for events, when it was built next to the enforcer). Every other entry is
 /// copied bit for bit (local header, data, permissions, symlinks); zips with traversal paths are refused.
 public enum FunctionProtector {
     /// Why a function zip could not be protected.
@@ -45,6 +46,7 @@ public enum FunctionProtector {
         for entry in try LayerBuilder.entries(enforcer: enforcer, policy: policy) {
             switch entry.path {
             case "kitsune/bin/kitsune-enforcer": try writer.add(.init(path: "\(directory)/kitsune-enforcer", data: entry.data, mode: 0o755))
+            case "kitsune/bin/kitsune-ship": try writer.add(.init(path: "\(directory)/kitsune-ship", data: entry.data, mode: 0o755))
             case "kitsune/policy.yaml": try writer.add(.init(path: "\(directory)/policy.yaml", data: entry.data, mode: 0o644))
             default: continue
             }

@@ -5,6 +5,7 @@ import Foundation
 ///
 /// ```
 /// kitsune/bin/kitsune-enforcer   the static enforcer
+/// kitsune/bin/kitsune-ship        the static HTTPS helper for events (when built next to the enforcer)
 /// kitsune/wrapper                 the AWS_LAMBDA_EXEC_WRAPPER script
 /// kitsune/policy.yaml             the baked policy (validated with the enforcer's own parser)
 /// ```
@@ -12,6 +13,7 @@ public enum LayerBuilder {
     /// Where the layer puts things once Lambda has extracted it.
     public static let wrapperPath = "/opt/kitsune/wrapper"
     public static let enforcerPath = "/opt/kitsune/bin/kitsune-enforcer"
+    public static let shipPath = "/opt/kitsune/bin/kitsune-ship"
     public static let policyPath = "/opt/kitsune/policy.yaml"
 
     /// Why a layer could not be built.
@@ -32,11 +34,27 @@ public enum LayerBuilder {
         } else {
             policyData = try resource("policy.yaml")
         }
-        return [
-            ZipWriter.Entry(path: "kitsune/bin/kitsune-enforcer", data: enforcerData, mode: 0o755),
-            ZipWriter.Entry(path: "kitsune/policy.yaml", data: policyData, mode: 0o644),
-            ZipWriter.Entry(path: "kitsune/wrapper", data: try resource("wrapper"), mode: 0o755),
-        ]
+        var entries = [ZipWriter.Entry(path: "kitsune/bin/kitsune-enforcer", data: enforcerData, mode: 0o755)]
+        if let ship = try shipData(nextTo: enforcer) {
+            entries.append(ZipWriter.Entry(path: "kitsune/bin/kitsune-ship", data: ship, mode: 0o755))
+        }
+        entries.append(ZipWriter.Entry(path: "kitsune/policy.yaml", data: policyData, mode: 0o644))
+        entries.append(ZipWriter.Entry(path: "kitsune/wrapper", data: try resource("wrapper"), mode: 0o755))
+        return entries
+    }
+
+    /// The `kitsune-ship` binary built next to the enforcer (`swift build` makes both; the enforcer's
+    /// path or, when that is a symbolic link, its target), if any. It is optional: without it the layer
+    /// still works, and only shipping events to an `https://` URL is unavailable.
+    static func shipData(nextTo enforcer: URL) throws -> Data? {
+        let candidates = [enforcer, enforcer.resolvingSymlinksInPath()].map {
+            $0.deletingLastPathComponent().appendingPathComponent("kitsune-ship")
+        }
+        guard let ship = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else { return nil }
+        guard let data = FileManager.default.contents(atPath: ship.path), data.starts(with: [0x7F, 0x45, 0x4C, 0x46]) else {
+            throw Failure(description: "\(ship.path): not a kitsune-ship binary (build it with `swift build -c release`, or remove it)")
+        }
+        return data
     }
 
     /// The layer zip's bytes.

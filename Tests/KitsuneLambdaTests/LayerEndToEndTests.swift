@@ -35,13 +35,14 @@ extension Fixture {
 
 extension LayerEndToEndTests {
     /// Emulator with the function and the layer (policy text nil: the layer's default policy).
-    func emulator(policy: String?, environment: [String: String] = [:]) throws -> LambdaEmulator {
+    func emulator(policy: String?, caFile: String? = nil, environment: [String: String] = [:]) throws -> LambdaEmulator {
         try Fixture.requireAwslambdaric()
         let code = try Fixture.temporaryDirectory()
         try Self.vulnerableFunction.write(to: code.appendingPathComponent("app.py"), atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(at: code.appendingPathComponent("bin"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: "/usr/bin/base64", toPath: code.appendingPathComponent("bin/convert").path)
         chmod(code.appendingPathComponent("bin/convert").path, 0o644)
+        if let caFile { try FileManager.default.copyItem(atPath: caFile, toPath: code.appendingPathComponent("collector-ca.pem").path) }
         var policyURL: URL?
         if let policy {
             policyURL = try Fixture.temporaryDirectory().appendingPathComponent("policy.yaml")

@@ -69,6 +69,30 @@ extension LayerEndToEndTests {
         XCTAssertEqual(blocked["action"] as? String, "blocked")
     }
 
+    func testEventsReachAnHTTPSCollectorThroughKitsuneShip() throws {
+        // A self-signed certificate for localhost; the function trusts it through KITSUNE_EVENTS_CA_FILE,
+        // shipped in the package (the emulator's /tmp is the sandbox's own).
+        let dir = try Fixture.temporaryDirectory()
+        let cert = dir.appendingPathComponent("collector.pem").path, key = dir.appendingPathComponent("collector.key").path
+        _ = try Fixture.run(["/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                             "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], tool: "openssl")
+        let collector = try Collector(tls: (cert, key))
+        defer { collector.stop() }
+        let lambda = try emulator(policy: allowlist.replacingOccurrences(of: "MODE", with: "enforce"), caFile: cert, environment: [
+            "KITSUNE_EVENTS_URL": "https://localhost:\(collector.port)/v1/events", "KITSUNE_EVENTS_CA_FILE": "/var/task/collector-ca.pem",
+            "KITSUNE_EVENTS_TOKEN": "tls-t0ken"])
+        defer { lambda.shutdown() }
+        XCTAssertEqual(lambda.invoke(event(["url": "https://example.com/a.pdf"])).status, .success)
+        let before = try collector.batches().count
+        XCTAssertEqual(before, 1, "the started event, at init")
+        let attack = lambda.invoke(event(["url": "x; env #"]))
+        XCTAssertFalse(attack.logs.contains("events_undelivered"), attack.logs)
+        let shipped = try collector.batches().dropFirst(before).flatMap { $0.events }
+        XCTAssertEqual(shipped.first { $0["reason"] as? String == "not_allowlisted" }?["request_id"] as? String, attack.requestId, "\(shipped)")
+        XCTAssertEqual(try collector.batches().last?.authorization, "Bearer tls-t0ken")
+    }
+
     func testAnUnreachableCollectorNeverBreaksTheFunction() throws {
         let lambda = try emulator(policy: allowlist.replacingOccurrences(of: "MODE", with: "enforce"),
                                       environment: ["KITSUNE_EVENTS_URL": "http://127.0.0.1:9/events", "KITSUNE_EVENTS_TIMEOUT_MS": "300"])
@@ -143,11 +167,11 @@ final class Collector {
         var events: [[String: Any]]
     }
 
-    init() throws {
+    init(tls: (certificate: String, key: String)? = nil) throws {
         file = try Fixture.temporaryDirectory().appendingPathComponent("batches.jsonl")
         let script = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/layer/collector.py")
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, file.path]
+        process.arguments = ["python3", script.path, file.path] + (tls.map { [$0.certificate, $0.key] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         try process.run()

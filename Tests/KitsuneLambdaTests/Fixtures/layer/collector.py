@@ -1,8 +1,10 @@
 """An events collector for tests: accepts POSTed JSON batches on 127.0.0.1 (port printed on the first
 line of stdout) and appends one JSON line per batch to the file named by argv[1]:
-{"received": <unix time>, "authorization": <header>, "events": [...]}."""
+{"received": <unix time>, "authorization": <header>, "events": [...]}.
+With argv[2] and argv[3] (a certificate and its key) it speaks HTTPS."""
 import http.server
 import json
+import ssl
 import sys
 import time
 
@@ -25,5 +27,9 @@ class Collector(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.HTTPServer(("127.0.0.1", 0), Collector)
+if len(sys.argv) > 3:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[2], sys.argv[3])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()

@@ -5,11 +5,13 @@
 #   bare   — no layer;
 #   layer  — the layer's default policy (enforcer, Runtime API relay, honeypots);
 #   ship   — the layer with KITSUNE_EVENTS_URL set (a loopback collector): benign invocations must
-#            post nothing, so this should cost the same as `layer`.
+#            post nothing, so this should cost the same as `layer`;
+#   norelay — the layer with KITSUNE_RUNTIME_RELAY=off: what the request-id relay itself costs.
+# Init Duration is also sampled over extra cold starts (COLD, default 10 per side, one invocation each).
 #   bench/lambda.sh [INVOCATIONS_PER_ROUND] [ROUNDS]      (needs root, like the emulator)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-1000}; rounds=${2:-3}
+n=${1:-1000}; rounds=${2:-3}; cold=${3:-10}
 swift build -c release --product kitsune-enforcer >/dev/null
 swift build -c release --product kitsune >/dev/null
 bin=$(swift build -c release --show-bin-path)
@@ -44,6 +46,16 @@ for r in $(seq 1 "$rounds"); do
       "${wrap[@]}" 2>"$work/layer-$r.log" >/dev/null
   "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 --repeat "$n" \
       "${wrap[@]}" --env "KITSUNE_EVENTS_URL=http://127.0.0.1:$port/events" 2>"$work/ship-$r.log" >/dev/null
+  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 --repeat "$n" \
+      "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=off 2>"$work/norelay-$r.log" >/dev/null
+done
+for c in $(seq 1 "$cold"); do
+  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 2>"$work/bare-cold$c.log" >/dev/null
+  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 "${wrap[@]}" 2>"$work/layer-cold$c.log" >/dev/null
+  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 "${wrap[@]}" \
+      --env "KITSUNE_EVENTS_URL=http://127.0.0.1:$port/events" 2>"$work/ship-cold$c.log" >/dev/null
+  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 "${wrap[@]}" \
+      --env KITSUNE_RUNTIME_RELAY=off 2>"$work/norelay-cold$c.log" >/dev/null
 done
 kill "$sampler" 2>/dev/null || true
 python3 - "$work" "$rounds" <<'PY'
@@ -52,9 +64,10 @@ work, rounds = sys.argv[1], int(sys.argv[2])
 def load(kind):
     dur, init, mem, blocked = [], [], [], 0
     for path in sorted(glob.glob(f"{work}/{kind}-*.log")):
+        warm = "-cold" not in path
         for line in open(path):
             if line.startswith("REPORT"):
-                dur.append(float(re.search(r"Duration: ([0-9.]+) ms", line).group(1)))
+                if warm: dur.append(float(re.search(r"Duration: ([0-9.]+) ms", line).group(1)))
                 mem.append(int(re.search(r"Max Memory Used: (\d+) MB", line).group(1)))
                 m = re.search(r"Init Duration: ([0-9.]+) ms", line)
                 if m: init.append(float(m.group(1)))
@@ -62,10 +75,11 @@ def load(kind):
     return dur, init, mem, blocked
 def pct(v, p):
     v = sorted(v); return v[min(len(v) - 1, int(round((len(v) - 1) * p)))]
-sides = {k: load(k) for k in ("bare", "layer", "ship")}
+sides = {k: load(k) for k in ("bare", "layer", "ship", "norelay")}
 b = sides["bare"]
-print(f"kitsune-bench lambda: {len(b[0])} warm invocations per side ({rounds} alternating cold starts each), python3.11, no exec")
-for k in ("layer", "ship"):
+print(f"kitsune-bench lambda: {len(b[0])} warm invocations per side ({rounds} alternating cold starts each), "
+      f"{len(b[1])} cold starts per side for Init Duration, python3.11, no exec")
+for k in ("layer", "ship", "norelay"):
     l = sides[k]
     print(f"[{k}] Duration p50  bare {pct(b[0],.5):.3f} ms  {k} {pct(l[0],.5):.3f} ms  added {pct(l[0],.5)-pct(b[0],.5):+.3f} ms  (target < 0.1 ms)")
     print(f"[{k}] Duration p99  bare {pct(b[0],.99):.3f} ms  {k} {pct(l[0],.99):.3f} ms  added {pct(l[0],.99)-pct(b[0],.99):+.3f} ms")
@@ -73,7 +87,7 @@ for k in ("layer", "ship"):
     print(f"[{k}] Max Memory Used max  bare {max(b[2])} MB  {k} {max(l[2])} MB  added {max(l[2])-max(b[2]):+d} MB  (emulator's memory-cgroup figure)")
     print(f"[{k}] events in the benign runs: {l[3]} (must be 0)")
 posted = sum(1 for _ in open(f"{work}/batches.jsonl")) if os.path.exists(f"{work}/batches.jsonl") else 0
-print(f"[ship] batches posted: {posted} (the `started` event of each cold start: {rounds} expected, none per invocation)")
+print(f"[ship] batches posted: {posted} (the `started` event of each cold start: {rounds + len(glob.glob(work + '/ship-cold*.log'))} expected, none per invocation)")
 peak = collections.defaultdict(dict)
 for line in open(f"{work}/memory.log"):
     pid, key, kb = line.split()

@@ -58,18 +58,22 @@ struct RuntimeRelay {
         let n = buffer.withUnsafeMutableBufferPointer { ks_read(pairs[i].client, $0.baseAddress, $0.count) }
         if n <= 0 { return false }
         let chunk = Bytes(buffer[0..<Int(n)])
+        var out: Bytes = []
         for piece in pairs[i].requests.feed(chunk) {
             switch piece {
             case .head(let head):
                 if let (method, target) = head.requestLine, Self.isInvocationEdge(method: method, target: target) {
+                    // What came before this head goes first; then the events, then the head.
+                    if !send(pairs[i].upstream, out) { return false }
+                    out = []
                     signal(.invocationEdge)
                 }
-                if !send(pairs[i].upstream, head.raw) { return false }
+                out += head.raw
             case .bytes(let r):
-                if !send(pairs[i].upstream, chunk, r) { return false }
+                out += chunk[r]
             }
         }
-        return true
+        return send(pairs[i].upstream, out)
     }
 
     /// Move what the API answered back to the runtime. Returns false when the pair is finished.
@@ -77,6 +81,8 @@ struct RuntimeRelay {
         let n = buffer.withUnsafeMutableBufferPointer { ks_read(pairs[i].upstream, $0.baseAddress, $0.count) }
         if n <= 0 { return false }
         let chunk = Bytes(buffer[0..<Int(n)])
+        // Heads and bodies of one read leave in one write (one segment, one wake-up of the runtime).
+        var out: Bytes = []
         for piece in pairs[i].responses.feed(chunk) {
             switch piece {
             case .head(let head):
@@ -84,12 +90,12 @@ struct RuntimeRelay {
                    id.allSatisfy({ $0 > 32 && $0 < 127 && $0 != 34 && $0 != 92 }) {
                     signal(.invocation(id))
                 }
-                if !send(pairs[i].client, head.raw) { return false }
+                out += head.raw
             case .bytes(let r):
-                if !send(pairs[i].client, chunk, r) { return false }
+                out += chunk[r]
             }
         }
-        return true
+        return send(pairs[i].client, out)
     }
 
     mutating func close(_ i: Int) {

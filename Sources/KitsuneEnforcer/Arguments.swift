@@ -92,13 +92,3 @@ func action(_ flag: Bytes, _ v: Bytes) throws(UsageError) -> ControlAction {
     if v == Bytes(literal: "off") { return .off }
     throw UsageError(flag + Bytes(literal: " must be block, report or off, not ") + v)
 }
-
-/// This process's arguments as byte strings.
-func processArguments() -> [Bytes] {
-    var out: [Bytes] = []
-    guard let argv = ks_argv() else { return out }
-    for i in 0..<Int(ks_argc()) {
-        if let a = argv[i] { out.append(bytes(ofCString: a)) }
-    }
-    return out
-}

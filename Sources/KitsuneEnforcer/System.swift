@@ -101,3 +101,13 @@ func environment(bytes name: Bytes) -> Bytes? {
     }
     return nil
 }
+
+/// This process's arguments as byte strings.
+func processArguments() -> [Bytes] {
+    var out: [Bytes] = []
+    guard let argv = ks_argv() else { return out }
+    for i in 0..<Int(ks_argc()) {
+        if let a = argv[i] { out.append(bytes(ofCString: a)) }
+    }
+    return out
+}

@@ -50,7 +50,7 @@ func parseShipArguments(_ argv: [Bytes]) throws(UsageError) -> ShipOptions {
         case Bytes(literal: "--ip"): o.ip = try ipv4(try value())
         case Bytes(literal: "--port"):
             let v = try value()
-            guard let p = v.decimalValue(maxDigits: 5), p > 0, p < 65536 else {
+            guard let p = v.decimalValue(), p > 0, p < 65536 else {
                 throw UsageError(Bytes(literal: "--port must be 1..65535, not ") + printable(v))
             }
             o.port = p
@@ -62,7 +62,7 @@ func parseShipArguments(_ argv: [Bytes]) throws(UsageError) -> ShipOptions {
             o.path = v
         case Bytes(literal: "--timeout-ms"):
             let v = try value()
-            guard let t = v.decimalValue(maxDigits: 7), t > 0, t <= maxTimeoutMs else {
+            guard let t = v.decimalValue(), t > 0, t <= maxTimeoutMs else {
                 throw UsageError(Bytes(literal: "--timeout-ms must be 1..3600000, not ") + printable(v))
             }
             o.timeoutMs = t
@@ -101,7 +101,7 @@ func ipv4(_ v: Bytes) throws(UsageError) -> Bytes {
     let parts = v.split(separator: 46, omittingEmptySubsequences: false)
     var out: Bytes = []
     for p in parts {
-        guard let n = Bytes(p).decimalValue(maxDigits: 3), n <= 255 else { break }
+        guard let n = Bytes(p).decimalValue(), n <= 255 else { break }
         out.append(UInt8(n))
     }
     guard parts.count == 4, out.count == 4 else {

@@ -45,7 +45,7 @@ func caBundle(_ options: ShipOptions) -> Bytes {
     if let f = options.caFile ?? environment("KITSUNE_EVENTS_CA_FILE"), !f.isEmpty {
         if !isRegularFile(f) {
             var st = ks_stat_t()
-            let r = withCString(f) { ks_stat_path($0, &st) }
+            let r = withCPath(f) { ks_stat_path($0, &st) }
             undelivered(Bytes(literal: "CA file ") + printable(f) + Bytes(literal: ": ")
                          + (r < 0 ? errorText(-r) : Bytes(literal: "not a regular file")))
         }
@@ -118,8 +118,8 @@ func runShip() -> Never {
     let left = remainingMs(options, since: start)
     if left <= 0 { timedOut(options, Bytes(literal: "reading the body from stdin")) }
     var err = Bytes(repeating: 0, count: 512)
-    let status: Int32 = withCString(options.host) { host in
-        withCString(ca) { caFile in
+    let status: Int32 = withCPath(options.host) { host in
+        withCPath(ca) { caFile in
             options.ip.withUnsafeBufferPointer { ip in
                 head.withUnsafeBufferPointer { h in
                     body.withUnsafeBufferPointer { b in

@@ -141,7 +141,9 @@ final class EnforcerFixture: @unchecked Sendable {
         let input = Pipe()
         p.standardInput = input
         try p.run()
-        if let s = stdin { input.fileHandleForWriting.write(Data(s.utf8)) }
+        // The child may exit before reading its input (a usage error): a broken pipe is not a failure.
+        signal(SIGPIPE, SIG_IGN)
+        if let s = stdin { try? input.fileHandleForWriting.write(contentsOf: Data(s.utf8)) }
         try? input.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(timeout)
         while p.isRunning && Date() < deadline { usleep(2000) }
@@ -173,6 +175,19 @@ final class EnforcerFixture: @unchecked Sendable {
         }
         kill(pid, SIGKILL)
         return -2
+    }
+
+    /// Assert that an executable is fully static: no program interpreter (PT_INTERP), no dynamic
+    /// section (PT_DYNAMIC), so it has no glibc version requirement.
+    static func assertFullyStatic(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        XCTAssertEqual(Array(data[0..<4]), [0x7F, 0x45, 0x4C, 0x46], file: file, line: line)
+        func u16(_ o: Int) -> Int { Int(data[o]) | Int(data[o + 1]) << 8 }
+        func u64(_ o: Int) -> Int { (0..<8).reduce(0) { $0 | Int(data[o + $1]) << (8 * $1) } }
+        let phoff = u64(32), size = u16(54), count = u16(56)
+        let types = (0..<count).map { u16(phoff + $0 * size) }
+        XCTAssertFalse(types.contains(3), "PT_INTERP present: dynamically linked", file: file, line: line)
+        XCTAssertFalse(types.contains(2), "PT_DYNAMIC present: dynamically linked", file: file, line: line)
     }
 
     /// SHA-256 of a file, hex.

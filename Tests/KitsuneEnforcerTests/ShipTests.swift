@@ -236,13 +236,6 @@ final class ShipTests: XCTestCase {
 
     /// Fully static like the enforcer: no program interpreter, no dynamic section.
     func testShipIsFullyStatic() throws {
-        let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try ship)))
-        XCTAssertEqual(Array(data[0..<4]), [0x7F, 0x45, 0x4C, 0x46])
-        func u16(_ o: Int) -> Int { Int(data[o]) | Int(data[o + 1]) << 8 }
-        func u64(_ o: Int) -> Int { (0..<8).reduce(0) { $0 | Int(data[o + $1]) << (8 * $1) } }
-        let phoff = u64(32), size = u16(54), count = u16(56)
-        let types = (0..<count).map { u16(phoff + $0 * size) }
-        XCTAssertFalse(types.contains(3), "PT_INTERP present: dynamically linked")
-        XCTAssertFalse(types.contains(2), "PT_DYNAMIC present: dynamically linked")
+        try EnforcerFixture.assertFullyStatic(try ship)
     }
 }

@@ -1,0 +1,1 @@
+../../KitsunePolicyCore/Bytes.swift

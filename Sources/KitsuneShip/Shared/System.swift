@@ -1,0 +1,1 @@
+../../KitsuneEnforcer/System.swift

@@ -90,6 +90,8 @@ struct DecisionReport {
     var pid: Int
     var sha256: Bytes?
     var requestID: Bytes?
+    /// `_X_AMZN_TRACE_ID` of the attempt's environment, when known.
+    var traceID: Bytes?
 }
 
 extension EventSink {
@@ -110,6 +112,7 @@ extension EventSink {
         w.int("pid", r.pid)
         w.int("ppid", parentPid(of: r.pid))
         lambdaFields(&w, requestID: r.requestID)
+        if let t = r.traceID, !t.isEmpty, t.count <= 256 { w.string("trace_id", t) }
         emit(w)
     }
 }

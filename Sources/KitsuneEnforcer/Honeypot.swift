@@ -42,15 +42,41 @@ func plantHoneypots(_ policy: inout Policy) -> PlantedHoneypots {
         let content = Bytes(literal: "[default]\naws_access_key_id = ") + id + Bytes(literal: "\naws_secret_access_key = ") + key
             + Bytes(literal: "\nregion = ") + (environment("AWS_REGION") ?? Bytes(literal: "us-east-1")) + [10]
         for file in policy.honeypot.files {
-            plantFile(file, content: content)
+            if !plantFile(file, content: content) {
+                // Already there (an earlier start, or the operator's own decoy): its keys are decoys too.
+                for v in credentialValues(file) where !policy.honeypot.values.contains(v) { policy.honeypot.values.append(v) }
+            }
             planted.files.append(file)
         }
     }
     return planted
 }
 
+/// The values of `key = value` lines of an AWS credentials file (bounded; never through a symlink).
+func credentialValues(_ path: Bytes) -> [Bytes] {
+    let fd = withCPath(path) { ks_open($0, ks_o_rdonly() | ks_o_nofollow() | ks_o_cloexec(), 0) }
+    guard fd >= 0 else { return [] }
+    defer { _ = ks_close(fd) }
+    var buf = Bytes(repeating: 0, count: 8192)
+    let n = buf.withUnsafeMutableBufferPointer { ks_read(fd, $0.baseAddress, $0.count) }
+    guard n > 0 else { return [] }
+    var out: [Bytes] = []
+    for line in Bytes(buf[0..<Int(n)]).split(separator: 10) {
+        guard let eq = line.firstIndex(of: 61) else { continue }
+        let key = Bytes(line[..<eq]).trimmed().lowercasedASCII()
+        let value = Bytes(line[(eq + 1)...]).trimmed()
+        if (key == Bytes(literal: "aws_access_key_id") || key == Bytes(literal: "aws_secret_access_key")
+            || key == Bytes(literal: "aws_session_token")) && value.count >= 16 {
+            out.append(value)
+        }
+    }
+    return out
+}
+
 /// Write a decoy file unless something is already there (never through a symlink; parents 0700).
-func plantFile(_ path: Bytes, content: Bytes) {
+/// Returns whether it was written.
+@discardableResult
+func plantFile(_ path: Bytes, content: Bytes) -> Bool {
     var parent: Bytes = []
     let parts = path.split(separator: 47).filter { !$0.isEmpty }
     for part in parts.dropLast() {
@@ -58,9 +84,10 @@ func plantFile(_ path: Bytes, content: Bytes) {
         _ = withCPath(parent) { ks_mkdir($0, 0o700) }
     }
     let fd = withCPath(path) { ks_open($0, ks_o_wronly_excl_create() | ks_o_cloexec(), 0o600) }
-    guard fd >= 0 else { return }          // present already (watched as it is) or not writable
+    guard fd >= 0 else { return false }    // present already (watched as it is) or not writable
     writeAll(fd, content)
     _ = ks_close(fd)
+    return true
 }
 
 /// Random text from `alphabet` (getrandom; the modulo bias of a 32- or 64-letter alphabet is nil).

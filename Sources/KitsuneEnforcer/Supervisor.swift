@@ -97,11 +97,14 @@ struct Supervisor {
         // very syscall (seccomp_unotify(2)).
         if v.isClean { return 0 }
         guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
-        report(v, executable: exe.path, argv: argv, syscall: isExecveat ? "execveat" : "execve", pid: pid)
+        // The invocation's X-Ray trace header, when the runtime put it in the environment (read only with honeypots on).
+        let tracePrefix = Bytes(literal: "_X_AMZN_TRACE_ID=")
+        let trace = env.first { $0.hasPrefix(tracePrefix) }.map { Bytes($0[tracePrefix.count...]) }
+        report(v, executable: exe.path, argv: argv, syscall: isExecveat ? "execveat" : "execve", pid: pid, trace: trace)
         return v.block ? ks_errno_eacces() : 0
     }
 
-    mutating func report(_ v: Verdict, executable: Bytes, argv: [Bytes], syscall: StaticString, pid: Int) {
+    mutating func report(_ v: Verdict, executable: Bytes, argv: [Bytes], syscall: StaticString, pid: Int, trace: Bytes? = nil) {
         // A shell walking PATH tries /usr/bin/cp, then /bin/cp: one file on merged-/usr systems, so
         // the same decision twice. The second is still refused, but not reported again.
         let key = LastReport(pid: pid, executable: executable, argv: argv, block: v.block, time: ks_monotonic_ns())
@@ -110,7 +113,7 @@ struct Supervisor {
         var digest: Bytes?
         if let s = v.subject, s.kind == .regular { digest = oracle.sha256(of: s) }
         sink.decision(DecisionReport(verdict: v, executable: executable, argv: argv, syscall: syscall,
-                                     pid: pid, sha256: digest, requestID: nil))
+                                     pid: pid, sha256: digest, requestID: nil, traceID: trace))
     }
 }
 

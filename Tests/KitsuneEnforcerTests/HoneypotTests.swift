@@ -85,6 +85,11 @@ final class HoneypotTests: XCTestCase {
         XCTAssertEqual(r.stdout, "operator's own decoy\n")
         XCTAssertTrue(r.decisions("honeypot").contains { $0["file"] as? String == file && $0["access"] as? String == "open" },
                       "\(r.decisions)")
+        // A credentials file left by an earlier start keeps its keys, and they count as decoys.
+        try "[default]\naws_access_key_id = AKIAOLDDECOY00000000\naws_secret_access_key = old/decoy/secret/0123456789abcdefghijklmn\n"
+            .write(toFile: file, atomically: false, encoding: .utf8)
+        let reuse = try f.enforce(["--policy", try policy(file: file)], ["/bin/sh", "-c", "/bin/echo AKIAOLDDECOY00000000 >/dev/null"])
+        XCTAssertTrue(reuse.decisions("honeypot").contains { $0["executable"] as? String == "/usr/bin/echo" }, "\(reuse.decisions)")
     }
 
     func testRemovingTheDecoyIsReported() throws {

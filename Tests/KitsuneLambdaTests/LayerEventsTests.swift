@@ -27,6 +27,7 @@ extension LayerEndToEndTests {
             XCTAssertEqual(refused["function_name"] as? String, "convert-doc")
             XCTAssertEqual(refused["function_version"] as? String, "$LATEST")
             XCTAssertEqual(refused["region"] as? String, "us-east-1")
+            XCTAssertEqual((refused["trace_id"] as? String)?.hasPrefix("Root=1-"), true, "\(refused)")
             if mode == "audit" {
                 // The dump ran: the decoys are in it, next to the real (emulator) credentials, untouched.
                 let out = try body(dump)["stdout"] as? String ?? ""

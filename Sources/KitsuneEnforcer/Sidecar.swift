@@ -14,8 +14,8 @@ struct SidecarSetup {
     var shipper: EventShipper?
     /// Read end of the event copies written by the supervisor (end of file: nobody left to protect).
     var events: Int32
+    /// Where the sidecar's own events go; its `invocation` page is where request ids are published.
     var sink: EventSink
-    var invocation: SharedText?
 }
 
 /// The parent's side: the sidecar's pid and the write end of its event pipe.
@@ -100,7 +100,7 @@ extension SidecarSetup {
     mutating func handle(_ s: RelaySignal, _ pending: inout Bytes) {
         switch s {
         case .invocation(let id):
-            invocation?.write(id)
+            sink.invocation?.write(id)
         case .invocationEdge:
             // Everything this invocation caused is already queued: the supervisor writes an event
             // before it answers the syscall, inotify queues an open before open() returns.
@@ -193,7 +193,7 @@ func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventSh
     let invocation = relay != nil ? SharedText() : nil
     var own = sink
     own.invocation = invocation
-    let setup = SidecarSetup(relay: relay, watch: watch, shipper: shipper, events: pipe[0], sink: own, invocation: invocation)
+    let setup = SidecarSetup(relay: relay, watch: watch, shipper: shipper, events: pipe[0], sink: own)
     guard let handle = startSidecar(setup, eventsWriteEnd: pipe[1]) else { return (nil, Bytes(literal: "fork failed")) }
     if let w = watch { _ = ks_close(w.fd) }
     sink.forward = pipe[1]

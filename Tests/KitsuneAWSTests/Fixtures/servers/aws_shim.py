@@ -11,9 +11,11 @@ Everything else is forwarded unchanged to the moto upstream.
     lookupRecords CloudTrail records served by LookupEvents (moto does not implement it),
                   filtered by AccessKeyId/Username and paged by MaxResults/NextToken
 Prints "READY <port>"; stops when stdin closes. GET /_shim/stats returns request counters."""
-import json, socket, sys, threading, urllib.request, urllib.error
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import json, sys, threading, urllib.request, urllib.error
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit, parse_qs
+
+from loopback import serve_until_stdin_closes
 
 config = json.load(open(sys.argv[1]))
 lock = threading.Lock()
@@ -123,12 +125,4 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = handle_any
 
 
-sock = socket.socket()
-sock.bind(("127.0.0.1", 0))
-port = sock.getsockname()[1]
-sock.close()
-server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-print(f"READY {port}", flush=True)
-sys.stdin.read()
-server.shutdown()
+serve_until_stdin_closes(Handler)

@@ -2,8 +2,10 @@
 """Stands in for the two platform credential endpoints moto does not serve: the EC2 instance
 metadata service (IMDSv2: PUT /latest/api/token, then token-authenticated GETs) and the container
 credentials endpoint (Authorization header). Prints "READY <port>"; stops when stdin closes."""
-import json, socket, sys, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import json
+from http.server import BaseHTTPRequestHandler
+
+from loopback import serve_until_stdin_closes
 
 TOKEN = "imds-session-token-1"
 CREDS = {"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": "ASIAIMDSROLE00000001",
@@ -42,12 +44,4 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(404, "")
 
 
-sock = socket.socket()
-sock.bind(("127.0.0.1", 0))
-port = sock.getsockname()[1]
-sock.close()
-server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-print(f"READY {port}", flush=True)
-sys.stdin.read()
-server.shutdown()
+serve_until_stdin_closes(Handler)

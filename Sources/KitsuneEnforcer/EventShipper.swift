@@ -170,7 +170,8 @@ extension EventShipper {
         }
         _ = ks_close(errors[0])
         var status: Int32 = 0
-        if ks_waitpid(pid, &status, 1) != pid {
+        // Its pipe closes a moment before it becomes a zombie: wait for that, within the same bound.
+        if !reapChild(pid, by: deadline, status: &status) {
             _ = ks_kill(pid, ks_sigkill())
             _ = ks_waitpid(pid, &status, 0)
             return Bytes(literal: "kitsune-ship timed out")

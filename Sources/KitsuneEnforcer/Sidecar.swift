@@ -45,11 +45,8 @@ func stopSidecar(_ s: SidecarHandle, timeoutMs: Int) {
     _ = ks_close(s.events)
     let deadline = ks_monotonic_ns() + Int64(timeoutMs) * 1_000_000
     var status: Int32 = 0
-    while ks_monotonic_ns() < deadline {
-        let r = ks_waitpid(s.pid, &status, 1)
-        if r == s.pid || r < 0 { return }          // done (or already reaped by the subreaper loop)
-        _ = ks_poll(nil, 0, nil, 5)
-    }
+    // Done, or already reaped by the subreaper loop.
+    if reapChild(s.pid, by: deadline, stepMs: 5, status: &status) { return }
     _ = ks_kill(s.pid, ks_sigkill())
     _ = ks_waitpid(s.pid, &status, 0)
 }

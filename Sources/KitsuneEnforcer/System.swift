@@ -111,3 +111,15 @@ func processArguments() -> [Bytes] {
     }
     return out
 }
+
+/// Reap child `pid`, waiting until `deadline` (monotonic ns) at most; polls every `stepMs`. A child
+/// whose pipes have closed is not yet a zombie, so a single WNOHANG wait right after EOF can miss it.
+/// True once reaped (or already gone); false if it was still running at the deadline.
+func reapChild(_ pid: Int32, by deadline: Int64, stepMs: Int32 = 1, status: inout Int32) -> Bool {
+    while true {
+        let r = ks_waitpid(pid, &status, 1)
+        if r == pid || r < 0 { return true }
+        if ks_monotonic_ns() >= deadline { return false }
+        _ = ks_poll(nil, 0, nil, stepMs)
+    }
+}

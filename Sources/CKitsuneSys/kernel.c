@@ -28,6 +28,7 @@
 #define KS_LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
 #define KS_LANDLOCK_RULE_PATH_BENEATH 1
 #define KS_LANDLOCK_ACCESS_FS_EXECUTE (1ULL << 0)
+#define KS_LANDLOCK_ACCESS_FS_WRITE_FILE (1ULL << 1)
 #define KS_LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
 
 struct ks_ruleset_attr { uint64_t handled_access_fs, handled_access_net, scoped; };
@@ -69,6 +70,8 @@ int ks_nr(int which) {
     case KS_SYS_RT_TGSIGQUEUEINFO: return __NR_rt_tgsigqueueinfo;
     case KS_SYS_PIDFD_SEND_SIGNAL: return __NR_pidfd_send_signal;
     case KS_SYS_PIDFD_GETFD: return __NR_pidfd_getfd;
+    case KS_SYS_PERSONALITY: return __NR_personality;
+    case KS_SYS_SHMAT: return __NR_shmat;
     default: return -1;
     }
 }
@@ -96,6 +99,7 @@ int ks_landlock_restrict(int ruleset) {
     return r < 0 ? -errno : 0;
 }
 uint64_t ks_ll_access_execute(void) { return KS_LANDLOCK_ACCESS_FS_EXECUTE; }
+uint64_t ks_ll_access_write_file(void) { return KS_LANDLOCK_ACCESS_FS_WRITE_FILE; }
 uint64_t ks_ll_scope_signal(void) { return KS_LANDLOCK_SCOPE_SIGNAL; }
 
 /* ---------------- seccomp ---------------- */

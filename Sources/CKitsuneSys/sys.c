@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -197,4 +198,20 @@ const char *ks_strerror(int e) { return strerror(e); }
 volatile uint64_t *ks_shared_words(void) {
     void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : (volatile uint64_t *)p;
+}
+
+long ks_list_dir(const char *path, char *buf, size_t n) {
+    DIR *d = opendir(path);
+    if (!d) return -errno;
+    size_t used = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        size_t len = strlen(e->d_name) + 1;
+        if (used + len > n) continue;
+        memcpy(buf + used, e->d_name, len);
+        used += len;
+    }
+    closedir(d);
+    return (long)used;
 }

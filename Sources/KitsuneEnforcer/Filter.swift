@@ -92,8 +92,9 @@ func buildFilter(_ spec: FilterSpec) -> [sock_filter]? {
     let eacces = ks_ret_errno(ks_errno_eacces())
     let plan = spec.plan
     let enforce = plan.mode == .enforce
-    // Syscalls of a foreign ABI (int 0x80 on x86_64, x32): refused in enforce mode, reported in audit.
-    let foreign: UInt32 = enforce ? eperm : (plan.supervisor ? notify : allow)
+    // Syscalls of a foreign ABI (int 0x80 on x86_64, x32): the supervisor reports them (and refuses
+    // them in enforce mode); without one they are refused outright in enforce mode.
+    let foreign: UInt32 = plan.supervisor ? notify : (enforce ? eperm : allow)
 
     var a = Assembler()
     let lAllow = a.newLabel(), lForeign = a.newLabel()
@@ -116,6 +117,9 @@ func buildFilter(_ spec: FilterSpec) -> [sock_filter]? {
     let hExecveat = handler(Int32(KS_SYS_EXECVEAT))
     let hMmap = plan.watchMappings ? handler(Int32(KS_SYS_MMAP)) : nil
     let hSeccomp = handler(Int32(KS_SYS_SECCOMP))
+    // Other ways to make file contents executable without an executable mapping request.
+    let hPersonality = plan.watchMappings ? handler(Int32(KS_SYS_PERSONALITY)) : nil
+    let hShmat = plan.watchMappings ? handler(Int32(KS_SYS_SHMAT)) : nil
     // Signals, tracing and memory access aimed at the supervisor: first argument is the pid.
     var pidFirst: [Int] = []
     for s in [KS_SYS_TKILL, KS_SYS_TGKILL, KS_SYS_PIDFD_OPEN, KS_SYS_PROCESS_VM_READV,
@@ -144,6 +148,22 @@ func buildFilter(_ spec: FilterSpec) -> [sock_filter]? {
         a.jump(BPF.jset, 0x4, -1, lAllow)                           // PROT_EXEC
         a.load(BPF.offArg(3))
         a.jump(BPF.jset, 0x20, lAllow, -1)                          // MAP_ANONYMOUS
+        a.ret(notify)
+    }
+    // personality(READ_IMPLIES_EXEC): every later PROT_READ mapping becomes executable, so a library
+    // mapped without PROT_EXEC would run unseen. 0xffffffff only queries the current persona.
+    if let h = hPersonality {
+        a.bind(h)
+        a.load(BPF.offArg(0))
+        a.jump(BPF.jeq, 0xFFFF_FFFF, lAllow, -1)
+        a.jump(BPF.jset, 0x0040_0000, -1, lAllow)
+        a.ret(notify)
+    }
+    // shmat(SHM_EXEC): shared memory filled by anyone, mapped executable.
+    if let h = hShmat {
+        a.bind(h)
+        a.load(BPF.offArg(2))
+        a.jump(BPF.jset, 0o100000, -1, lAllow)
         a.ret(notify)
     }
     // seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER): a newer listener would steal our notifications.

@@ -81,6 +81,8 @@ struct Plan {
             ("blocklist", by(kernel: false, supervisor: s)),
             ("allowlist", policy.allow.isEmpty ? Bytes(literal: "off") : by(kernel: landlock, supervisor: s)),
             ("manifest", manifest ? by(kernel: false, supervisor: s) : Bytes(literal: "off")),
+            // /proc/PID/mem opened for writing would patch a running program's code (no exec at all).
+            ("process_memory_write", landlock ? Bytes(literal: "kernel") : Bytes(literal: "off")),
             ("tamper", signalScope ? Bytes(literal: "kernel+seccomp") : Bytes(literal: "seccomp")),
         ]
         if !policy.honeypot.isEnabled { out.append(("honeypot", Bytes(literal: "off"))) }

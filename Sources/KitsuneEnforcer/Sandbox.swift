@@ -45,12 +45,15 @@ func enterSandbox(_ s: SandboxSetup, command: Bytes, argv: UnsafeMutablePointer<
 }
 
 /// Landlock: execution only beneath the trusted roots (or, with an allowlist, only the listed files
-/// and what the kernel needs to run them); from ABI 6 also no signals to processes outside.
+/// and what the kernel needs to run them); no file under /proc opened for writing (`/proc/PID/mem`
+/// rewrites a running program's code without any exec: "DDexec"); from ABI 6 also no signals to
+/// processes outside.
 func applyLandlock(_ s: SandboxSetup) -> Int32 {
     let execute = ks_ll_access_execute()
+    let write = ks_ll_access_write_file()
     let abi = ks_landlock_abi()
     let scope: UInt64 = s.plan.signalScope ? ks_ll_scope_signal() : 0
-    let ruleset = ks_landlock_create(execute, scope, abi)
+    let ruleset = ks_landlock_create(execute | write, scope, abi)
     if ruleset < 0 { return ruleset }
     var targets: [Bytes]
     if s.policy.allow.isEmpty {
@@ -58,16 +61,34 @@ func applyLandlock(_ s: SandboxSetup) -> Int32 {
     } else {
         targets = s.policy.allow + s.allowFiles
     }
-    for t in targets {
-        let fd = withCPath(t) { ks_open($0, ks_o_path() | ks_o_cloexec(), 0) }
+    var rules = targets.map { ($0, execute) }
+    // Writing stays allowed everywhere else (pipes and sockets reopened through /proc/self/fd are
+    // not path-checked by Landlock; regular files resolve to their real path).
+    for entry in writableTopLevel() { rules.append((entry, write)) }
+    for (path, access) in rules {
+        let fd = withCPath(path) { ks_open($0, ks_o_path() | ks_o_cloexec(), 0) }
         if fd < 0 { continue }      // an allowlisted file that does not exist cannot be executed anyway
-        let r = ks_landlock_allow(ruleset, fd, execute)
+        let r = ks_landlock_allow(ruleset, fd, access)
         _ = ks_close(fd)
         if r < 0 { return r }
     }
     let r = ks_landlock_restrict(ruleset)
     _ = ks_close(ruleset)
     return r
+}
+
+/// Every entry of `/` but `/proc`: where files may be opened for writing.
+func writableTopLevel() -> [Bytes] {
+    var buf = Bytes(repeating: 0, count: 8192)
+    let n = withCPath(Bytes(literal: "/")) { p in
+        buf.withUnsafeMutableBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { ks_list_dir(p, $0, b.count) }
+        }
+    }
+    guard n > 0 else { return [] }
+    return buf[0..<Int(n)].split(separator: 0).compactMap { name in
+        name.elementsEqual(Bytes(literal: "proc")) ? nil : [47] + Bytes(name)
+    }
 }
 
 /// In allowlist mode the kernel must also let the wrapped command and the interpreters of every

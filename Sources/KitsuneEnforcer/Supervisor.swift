@@ -43,6 +43,18 @@ struct Supervisor {
             return enforce ? ks_errno_eperm() : 0
         }
         oracle.pid = pid
+        if n.nr == ks_nr(Int32(KS_SYS_PERSONALITY)) || n.nr == ks_nr(Int32(KS_SYS_SHMAT)) {
+            // Only the dangerous flag is notified (READ_IMPLIES_EXEC, SHM_EXEC): no memory to read.
+            guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
+            let personality = n.nr == ks_nr(Int32(KS_SYS_PERSONALITY))
+            var v = Verdict()
+            v.violations = [Violation(reason: .nativeCode, subject: [], action: judge.policy.nativeCode)]
+            v.block = enforce && judge.policy.nativeCode == .block
+            let exe = readLink(procPath(pid, "/exe")) ?? Bytes(literal: "unknown")
+            let call = personality ? Bytes(literal: "personality(READ_IMPLIES_EXEC)") : Bytes(literal: "shmat(SHM_EXEC)")
+            report(v, executable: exe, argv: [call], syscall: personality ? "personality" : "shmat", pid: pid)
+            return v.block ? ks_errno_eperm() : 0
+        }
         if n.nr == ks_nr(Int32(KS_SYS_MMAP)) {
             let fd = Int(Int32(truncatingIfNeeded: n.arg(4)))
             // Fast path (every shared library of every program): one readlink, no stat.
@@ -63,7 +75,6 @@ struct Supervisor {
         let envPtr = isExecveat ? n.arg(3) : n.arg(2)
         let path = mem.string(at: pathPtr)
         let argv = mem.stringArray(at: argvPtr)
-        let env = judge.policy.honeypot.values.isEmpty ? [] : (mem.stringArray(at: envPtr, maxCount: 4096) ?? [])
         // Relative paths resolve through the target's cwd link; the kernel follows it for us.
         let cwd = procPath(pid, "/cwd")
         guard let path, let argv else {
@@ -88,6 +99,8 @@ struct Supervisor {
             exe = oracle.lookup(path, cwd: cwd)
         }
         if exe.kind == .missing { return 0 }       // the kernel answers ENOENT itself (execvp's PATH walk)
+        // The environment: for honeypot values, and for interpreters that take code from it (NODE_OPTIONS).
+        let env = judge.needsEnvironment(exe.path) ? (mem.stringArray(at: envPtr, maxCount: 4096) ?? []) : []
         let initial = initialPending && pid == commandPid
         if initial { initialPending = false }
         let attempt = ExecAttempt(executable: exe, argv: argv, cwd: cwd, environment: env, isInitial: initial)

@@ -38,6 +38,7 @@ extension ExecJudge {
             if a == Bytes(literal: "--") { i += 1; break }
             if a == [45] { return scripts + [stdin] }   // `-`: program from standard input
             guard a.first == 45 && a.count > 1 else { break }
+            if let v = attachedScript(a, rule) { scripts.append(v); i += 1; continue }
             let (name, inline) = splitOption(a)
             if rule.scriptOptions.contains(name) {
                 if let v = inline { scripts.append(v); i += 1 } else {
@@ -63,8 +64,47 @@ extension ExecJudge {
             }
             i += 1
         }
+        // `awk 'PROGRAM'`: the first argument is code, not a file (unless `-f` named one).
+        if rule.inlineProgram { return scripts }
         scripts.append(i < argv.count ? argv[i] : stdin)
         return scripts
+    }
+
+    /// `-javaagent:FILE`: a script option spelled with its separator takes its value attached.
+    func attachedScript(_ a: Bytes, _ rule: InterpreterRule) -> Bytes? {
+        for o in rule.scriptOptions where (o.last == 58 || o.last == 61) && a.count > o.count && a.hasPrefix(o) {
+            return Bytes(a[o.count...])
+        }
+        return nil
+    }
+
+    /// Code the interpreter takes from its environment: files named by script options inside
+    /// `NODE_OPTIONS`-like variables, `BASH_ENV`-like files, and `PYTHONPATH`-like directories.
+    func environmentCode(_ environment: [Bytes], _ rule: InterpreterRule) -> [Bytes] {
+        guard rule.readsEnvironment else { return [] }
+        var out: [Bytes] = []
+        for entry in environment {
+            guard let eq = entry.firstIndex(of: 61) else { continue }
+            let name = Bytes(entry[..<eq]), value = Bytes(entry[(eq + 1)...])
+            if value.isEmpty { continue }
+            if rule.environmentScripts.contains(name) { out.append(value) }
+            if rule.environmentPaths.contains(name) {
+                for dir in value.split(separator: 58) where !dir.isEmpty { out.append(Bytes(dir)) }
+            }
+            if rule.environmentOptions.contains(name) {
+                let words = value.split(separator: 32).map { Bytes($0) }
+                var i = 0
+                while i < words.count {
+                    if let v = attachedScript(words[i], rule) { out.append(v); i += 1; continue }
+                    let (option, inline) = splitOption(words[i])
+                    if rule.scriptOptions.contains(option) {
+                        if let v = inline { out.append(v) } else if i + 1 < words.count { out.append(words[i + 1]); i += 1 }
+                    }
+                    i += 1
+                }
+            }
+        }
+        return out
     }
 
     /// `--name=value` → (`--name`, value); otherwise (arg, nil).

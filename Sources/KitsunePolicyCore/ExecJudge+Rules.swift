@@ -39,7 +39,7 @@ public struct ExecJudge {
             }
         }
         if let rule = policy.interpreters.first(where: { matches(base, $0.names) }), policy.interpreterScripts != .off {
-            for script in interpreterScripts(attempt.argv, rule) {
+            for script in interpreterScripts(attempt.argv, rule) + environmentCode(attempt.environment, rule) {
                 // The operator's own command may read its program from a pipe (`… | kitsune run -- sh`).
                 let fromStdin = script == Bytes(literal: "/dev/stdin")
                 if fromStdin && attempt.isInitial { continue }
@@ -63,6 +63,14 @@ public struct ExecJudge {
             add(&out, .honeypot, subject.path, .report)
         }
         return finish(out, subject: subject)
+    }
+
+    /// Whether judging an exec of `executable` (a canonical path) needs the new program's environment.
+    public func needsEnvironment(_ executable: Bytes) -> Bool {
+        if !policy.honeypot.values.isEmpty { return true }
+        guard policy.interpreterScripts != .off else { return false }
+        let base = Path.baseName(executable)
+        return policy.interpreters.first { matches(base, $0.names) }?.readsEnvironment ?? false
     }
 
     /// Whether mapping the file at `path` (a canonical path) executable is clean without looking at the
@@ -164,7 +172,7 @@ public struct ExecJudge {
         case .fileless: return 1
         case .loader: return 2
         case .drift: return 3
-        case .abi: return 4
+        case .abi, .nativeCode: return 4
         case .interpreterScript: return 5
         case .notAllowlisted: return 6
         case .honeypot: return 7

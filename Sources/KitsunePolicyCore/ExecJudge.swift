@@ -52,6 +52,8 @@ public protocol FileOracle {
 /// Why an execution was blocked or reported (the `reason` of an event).
 public enum Reason {
     case blocklist, fileless, loader, drift, interpreterScript, notAllowlisted, honeypot, abi
+    /// Memory made executable another way than an executable mapping of a file (`personality`, `shmat`).
+    case nativeCode
 
     /// Event spelling.
     public var name: Bytes {
@@ -64,6 +66,7 @@ public enum Reason {
         case .notAllowlisted: return Bytes(literal: "not_allowlisted")
         case .honeypot: return Bytes(literal: "honeypot")
         case .abi: return Bytes(literal: "syscall_abi")
+        case .nativeCode: return Bytes(literal: "native_code")
         }
     }
 }

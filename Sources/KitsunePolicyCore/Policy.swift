@@ -26,8 +26,22 @@ public struct InterpreterRule {
     public var inlineOptions: [Bytes] = []
     /// Options that take a value in the next argument (`-W arg`).
     public var valueOptions: [Bytes] = []
-    /// Options whose value is itself a script file to judge (`node --require FILE`).
+    /// Options whose value is itself a script file to judge (`node --require FILE`); one ending in
+    /// `:` or `=` takes its value attached (`-javaagent:FILE`).
     public var scriptOptions: [Bytes] = []
+    /// The first non-option argument is the program text itself (`awk 'PROGRAM'`), not a script file.
+    public var inlineProgram = false
+    /// Variables read as more command-line options (`NODE_OPTIONS`, `JAVA_TOOL_OPTIONS`).
+    public var environmentOptions: [Bytes] = []
+    /// Variables naming a file of code run at start (`BASH_ENV`).
+    public var environmentScripts: [Bytes] = []
+    /// Variables listing directories code is loaded from (`PYTHONPATH`, `NODE_PATH`).
+    public var environmentPaths: [Bytes] = []
+
+    /// Whether judging an exec of this interpreter needs the new program's environment.
+    public var readsEnvironment: Bool {
+        !environmentOptions.isEmpty || !environmentScripts.isEmpty || !environmentPaths.isEmpty
+    }
 
     public init() {}
 }

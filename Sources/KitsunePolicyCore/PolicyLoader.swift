@@ -147,7 +147,15 @@ public enum PolicyLoader {
             else if e.key == Bytes(literal: "inline") { r.inlineOptions = try scalars(e) }
             else if e.key == Bytes(literal: "value") { r.valueOptions = try scalars(e) }
             else if e.key == Bytes(literal: "script") { r.scriptOptions = try scalars(e) }
-            else { throw fail(e, "unknown interpreter rule field (names, inline, value, script)") }
+            else if e.key == Bytes(literal: "program") {
+                let v = try scalar(e)
+                guard v == Bytes(literal: "inline") || v == Bytes(literal: "script") else { throw fail(e, "expected `script` or `inline`") }
+                r.inlineProgram = v == Bytes(literal: "inline")
+            }
+            else if e.key == Bytes(literal: "env_options") { r.environmentOptions = try scalars(e) }
+            else if e.key == Bytes(literal: "env_scripts") { r.environmentScripts = try scalars(e) }
+            else if e.key == Bytes(literal: "env_paths") { r.environmentPaths = try scalars(e) }
+            else { throw fail(e, "unknown interpreter rule field (names, inline, value, script, program, env_options, env_scripts, env_paths)") }
         }
         if r.names.isEmpty { throw PolicyError(line: m.first?.line ?? 0, field: Bytes(literal: "interpreters"), message: Bytes(literal: "rule without names")) }
         return r

@@ -40,6 +40,10 @@ final class TamperTests: XCTestCase {
     func testForeignSyscallABIIsRefused() throws {
         let r = try f.enforce([], [f.attack, "int80"])
         XCTAssertEqual(r.stdout, "ERR EPERM\n")
+        XCTAssertEqual(r.decisions("syscall_abi").first?["action"] as? String, "blocked", "\(r.events)")
+        // Without the supervisor the filter refuses it by itself.
+        let k = try f.enforce([], [f.attack, "int80"], environment: ["KITSUNE_SIMULATE_MISSING": "unotify"])
+        XCTAssertEqual(k.stdout, "ERR EPERM\n")
         let a = try f.enforce([], [f.attack, "int80"], mode: "audit")
         XCTAssertEqual(a.stdout, "OK\n")
         XCTAssertEqual(a.decisions("syscall_abi").first?["action"] as? String, "reported")

@@ -121,6 +121,40 @@ final class ExecJudgeTests: XCTestCase {
         XCTAssertTrue(judge("/usr/bin/dash", ["sh", "/tmp/x.sh"]).isClean)
     }
 
+    func testCodeFromTheEnvironmentAndAttachedOptions() {
+        policy.interpreters[2].environmentOptions = [Bytes("NODE_OPTIONS".utf8)]
+        policy.interpreters[2].environmentPaths = [Bytes("NODE_PATH".utf8)]
+        policy.interpreters[2].scriptOptions.append(Bytes("-javaagent:".utf8))
+        policy.interpreters[1].environmentPaths = [Bytes("PYTHONPATH".utf8)]
+        policy.interpreters[0].environmentScripts = [Bytes("BASH_ENV".utf8)]
+        oracle.files["/tmp/pkg"] = FileFacts(path: Bytes("/tmp/pkg".utf8), kind: .directory)
+        oracle.files["/var/task/lib"] = FileFacts(path: Bytes("/var/task/lib".utf8), kind: .directory)
+        XCTAssertTrue(judge("/usr/bin/node", ["node", "app.js"], env: ["NODE_OPTIONS=--enable-source-maps"]).isClean)
+        XCTAssertEqual(reasons(judge("/usr/bin/node", ["node", "app.js"], env: ["NODE_OPTIONS=--require=/tmp/hook.js"])), ["interpreter_script"])
+        XCTAssertEqual(reasons(judge("/usr/bin/node", ["node", "-e", "1"], env: ["NODE_OPTIONS=--x -r /tmp/hook.js"])), ["interpreter_script"])
+        XCTAssertEqual(reasons(judge("/usr/bin/node", ["node", "-javaagent:/tmp/hook.js", "app.js"])), ["interpreter_script"])
+        XCTAssertEqual(reasons(judge("/usr/bin/node", ["node", "-e", "1"], env: ["NODE_PATH=/var/task:/tmp/pkg"])), ["interpreter_script"])
+        XCTAssertTrue(judge("/usr/bin/node", ["node", "-e", "1"], env: ["NODE_PATH=/var/task/lib::/nowhere"]).isClean)
+        XCTAssertEqual(reasons(judge("/usr/bin/python3.11", ["python3", "-c", "import x"], env: ["PYTHONPATH=/tmp/pkg"])), ["interpreter_script"])
+        XCTAssertEqual(reasons(judge("/usr/bin/dash", ["sh", "-c", "true"], env: ["BASH_ENV=/tmp/x.sh"])), ["interpreter_script"])
+        XCTAssertTrue(judge("/usr/bin/dash", ["sh", "-c", "true"], env: ["BASH_ENV="]).isClean)
+        // Another interpreter's variables are not its own.
+        XCTAssertTrue(judge("/usr/bin/dash", ["sh", "-c", "true"], env: ["PYTHONPATH=/tmp/pkg"]).isClean)
+        let judge = ExecJudge(policy: policy, manifest: nil)
+        XCTAssertTrue(judge.needsEnvironment(Bytes("/usr/bin/node".utf8)))
+        XCTAssertFalse(judge.needsEnvironment(Bytes("/var/task/bin/tool".utf8)))
+        // awk: the first argument is program text; -f names a file.
+        var awk = InterpreterRule()
+        awk.names = [Bytes("awk".utf8)]
+        awk.inlineProgram = true
+        awk.valueOptions = [Bytes("-v".utf8)]
+        awk.scriptOptions = [Bytes("-f".utf8)]
+        policy.interpreters.append(awk)
+        oracle.add("/usr/bin/awk")
+        XCTAssertTrue(self.judge("/usr/bin/awk", ["awk", "-v", "x=1", "BEGIN{print}", "/tmp/x.sh"]).isClean)
+        XCTAssertEqual(reasons(self.judge("/usr/bin/awk", ["awk", "-f", "/tmp/x.sh"])), ["interpreter_script"])
+    }
+
     func testBlocklist() {
         oracle.add("/var/task/bin/xmrig")
         policy.blockNames = [Bytes("xmrig*".utf8)]

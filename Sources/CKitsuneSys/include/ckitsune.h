@@ -20,7 +20,7 @@ enum {
     KS_SYS_EXECVE, KS_SYS_EXECVEAT, KS_SYS_MMAP, KS_SYS_SECCOMP, KS_SYS_KILL, KS_SYS_TKILL,
     KS_SYS_TGKILL, KS_SYS_PIDFD_OPEN, KS_SYS_PTRACE, KS_SYS_PROCESS_VM_READV,
     KS_SYS_PROCESS_VM_WRITEV, KS_SYS_RT_SIGQUEUEINFO, KS_SYS_RT_TGSIGQUEUEINFO,
-    KS_SYS_PIDFD_SEND_SIGNAL, KS_SYS_PIDFD_GETFD, KS_SYS_COUNT
+    KS_SYS_PIDFD_SEND_SIGNAL, KS_SYS_PIDFD_GETFD, KS_SYS_PERSONALITY, KS_SYS_SHMAT, KS_SYS_COUNT
 };
 
 /* ---- files ---- */
@@ -35,6 +35,9 @@ long ks_readlink(const char *path, char *buf, size_t n);
 int ks_dup2(int from, int to);
 int ks_isatty(int fd);
 int ks_access_x(const char *path);
+/// The entry names of directory `path` (without . and ..), each followed by a NUL, in `buf`.
+/// Returns the bytes used, or -errno; names that do not fit are left out.
+long ks_list_dir(const char *path, char *buf, size_t n);
 
 /// File facts from fstat/stat. kind: 1 regular, 2 directory, 3 other, 0 missing.
 typedef struct ks_stat {
@@ -103,6 +106,7 @@ int ks_landlock_create(uint64_t handled_fs, uint64_t scoped, int abi);
 int ks_landlock_allow(int ruleset, int parent_fd, uint64_t access);
 int ks_landlock_restrict(int ruleset);
 uint64_t ks_ll_access_execute(void);
+uint64_t ks_ll_access_write_file(void);
 uint64_t ks_ll_scope_signal(void);
 
 /* ---- seccomp ---- */

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -84,6 +86,27 @@ int main(int argc, char **argv) {
     if (!strcmp(t, "ptrace")) return result(ptrace(PTRACE_SEIZE, atoi(a), 0, 0));
     if (!strcmp(t, "pidfd-open")) return result(syscall(SYS_pidfd_open, atoi(a), 0));
     if (!strcmp(t, "nnp-off")) return result(prctl(PR_SET_NO_NEW_PRIVS, 0, 0, 0, 0));
+    /* DDexec: open a process's memory for writing (its code can then be patched without an exec). */
+    if (!strcmp(t, "procmem-write")) return result(open(*a ? a : "/proc/self/mem", O_RDWR));
+    /* Ordinary writes that must keep working: a file in the writable dir, /dev/null, a pipe through /proc. */
+    if (!strcmp(t, "write-file")) return result(open(a, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+    /* READ_IMPLIES_EXEC makes later read-only mappings executable. */
+    if (!strcmp(t, "personality-rie")) return result(personality(READ_IMPLIES_EXEC));
+    if (!strcmp(t, "personality-query")) return result(personality(0xffffffff));
+    if (!strcmp(t, "shm-exec")) {                /* System V shared memory mapped executable */
+        int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0700);
+        if (id < 0) return result(-1);
+        void *p = shmat(id, NULL, SHM_EXEC);
+        shmctl(id, IPC_RMID, NULL);
+        return result(p == (void *)-1 ? -1 : 0);
+    }
+    if (!strcmp(t, "shm-plain")) {
+        int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+        if (id < 0) return result(-1);
+        void *p = shmat(id, NULL, 0);
+        shmctl(id, IPC_RMID, NULL);
+        return result(p == (void *)-1 ? -1 : 0);
+    }
     if (!strcmp(t, "ppid")) { printf("%d\n", getppid()); return 0; }
 #if defined(__x86_64__)
     if (!strcmp(t, "int80")) {                   /* the i386 ABI (getpid = 20) on a 64-bit kernel */

@@ -35,6 +35,12 @@ func plantHoneypots(_ policy: inout Policy) -> PlantedHoneypots {
         policy.honeypot.planted.append(entry)
         if !policy.honeypot.values.contains(value) { policy.honeypot.values.append(value) }
     }
+    // A file the function's own AWS SDK reads (HOME=/tmp is common) would be used: not a decoy here.
+    let sdkFiles = sdkCredentialFiles()
+    for file in policy.honeypot.files where sdkFiles.contains(file) {
+        complain(Bytes(literal: "honeypot file ") + file + Bytes(literal: " not planted: the function's AWS SDK reads it (HOME, AWS_SHARED_CREDENTIALS_FILE or AWS_CONFIG_FILE)"))
+    }
+    policy.honeypot.files.removeAll { sdkFiles.contains($0) }
     if !policy.honeypot.files.isEmpty {
         let id = keyID ?? randomText(prefix: Bytes(literal: "AKIA"), count: 16, alphabet: Bytes(literal: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"))
         let key = secret ?? randomText(prefix: [], count: 40, alphabet: Bytes(literal: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"))
@@ -50,6 +56,20 @@ func plantHoneypots(_ policy: inout Policy) -> PlantedHoneypots {
         }
     }
     return planted
+}
+
+/// The files an AWS SDK in this environment reads: `$AWS_SHARED_CREDENTIALS_FILE`, `$AWS_CONFIG_FILE`,
+/// `$HOME/.aws/credentials` and `$HOME/.aws/config`.
+func sdkCredentialFiles() -> [Bytes] {
+    var out: [Bytes] = []
+    if let f = environment("AWS_SHARED_CREDENTIALS_FILE") { out.append(f) }
+    if let f = environment("AWS_CONFIG_FILE") { out.append(f) }
+    if var home = environment("HOME"), !home.isEmpty {
+        while home.count > 1 && home.last == 47 { home.removeLast() }
+        let base = home == [47] ? [] : home
+        out += [base + Bytes(literal: "/.aws/credentials"), base + Bytes(literal: "/.aws/config")]
+    }
+    return out
 }
 
 /// The values of `key = value` lines of an AWS credentials file (bounded; never through a symlink).
@@ -113,7 +133,7 @@ struct HoneypotWatch {
         }
     }
 
-    /// Read pending inotify events; one honeypot event per access (an open, a change, a removal).
+    /// Read pending inotify events; one honeypot event per open, one per burst of writes.
     mutating func drain(_ report: (Bytes, StaticString) -> Void) {
         var buf = Bytes(repeating: 0, count: 4096)
         var seen: [(Int32, UInt32)] = []          // one event per file and kind per drain (a write is many MODIFYs)
@@ -135,8 +155,8 @@ struct HoneypotWatch {
                 guard let path = watches.first(where: { $0.wd == wd })?.path else { continue }
                 if mask & ks_in_open() != 0 { report(path, "open") }   // every open counts
                 if mask & ks_in_modify() != 0 { once(wd, ks_in_modify(), path, "modify") }
-                if mask & ks_in_attrib() != 0 { once(wd, ks_in_attrib(), path, "attrib") }
-                if mask & ks_in_gone() != 0 { once(wd, ks_in_gone(), path, "remove") }
+                // A removal, a rename or a mode change is not a use of the credentials: functions that
+                // sweep /tmp at every invocation do exactly that (the watch ends with the file).
                 if mask & ks_in_ignored() != 0 { watches.removeAll { $0.wd == wd } }
             }
         }

@@ -92,13 +92,29 @@ final class HoneypotTests: XCTestCase {
         XCTAssertTrue(reuse.decisions("honeypot").contains { $0["executable"] as? String == "/usr/bin/echo" }, "\(reuse.decisions)")
     }
 
-    func testRemovingTheDecoyIsReported() throws {
+    /// Functions that empty /tmp at every invocation remove the decoy: not a use of the credentials.
+    func testSweepingTheDecoyAwayIsNotReported() throws {
         let file = decoyFile()
-        let r = try f.enforce(["--policy", try policy(file: file)], ["/bin/sh", "-c", "rm -f \(file)"])
+        let dir = ((file as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        let r = try f.enforce(["--policy", try policy(file: file)], ["/bin/sh", "-c", "find \(dir) -mindepth 1 -delete"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: file))
-        XCTAssertTrue(r.decisions("honeypot").contains { $0["file"] as? String == file && $0["access"] as? String == "remove" },
-                      "\(r.decisions)")
+        XCTAssertTrue(r.decisions("honeypot").isEmpty, "\(r.decisions)")
+    }
+
+    /// With HOME (or AWS_SHARED_CREDENTIALS_FILE) pointing at it, the function's own AWS SDK would read
+    /// the decoy file: it is not planted, and naming it is not a honeypot use.
+    func testAFileTheFunctionsSDKReadsIsNotADecoy() throws {
+        let file = decoyFile()
+        let home = ((file as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        for environment in [["HOME": home + "/"], ["AWS_SHARED_CREDENTIALS_FILE": file]] {
+            let r = try f.enforce(["--policy", try policy(file: file)], ["/bin/sh", "-c", "cat \(file) 2>/dev/null; echo done"],
+                                  environment: environment)
+            XCTAssertEqual(r.stdout, "done\n", "\(environment)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: file), "\(environment)")
+            XCTAssertTrue(r.stderr.contains("honeypot file \(file) not planted: the function's AWS SDK reads it"), r.stderr)
+            XCTAssertTrue(r.decisions("honeypot").isEmpty, "\(r.decisions)")
+        }
     }
 
     func testASymlinkAtTheDecoyPathIsNotFollowed() throws {

@@ -60,7 +60,7 @@ final class DemoTests: LambdaTestCase {
             let honeypot = try XCTUnwrap(run.result(mode, "honeypot"))
             XCTAssertEqual(honeypot.outcome, .reported, honeypot.logs)
             XCTAssertTrue(honeypot.evidenceSeen, "the decoy file was read: \(honeypot.answer.stdout)")
-            XCTAssertEqual(honeypot.headline?.file, "/tmp/.aws/credentials")
+            XCTAssertEqual(honeypot.headline?.file, "/tmp/backup/.aws/credentials")
             XCTAssertEqual(honeypot.headline?.access, "open")
             XCTAssertTrue(honeypot.events.contains { $0.reason == "honeypot" && $0.executable == "/usr/bin/cat" }, honeypot.logs)
             XCTAssertFalse(honeypot.answer.stdout.contains("ASIAKITSUNELOCALEMU0"), "only decoys, never the real keys")
@@ -160,7 +160,7 @@ final class DemoTests: LambdaTestCase {
         mode: enforce
         package: [/var/task, /opt]
         honeypot:
-          files: [/tmp/.aws/credentials]
+          files: [/tmp/backup/.aws/credentials]
         native_code: block
 
         """
@@ -171,7 +171,7 @@ final class DemoTests: LambdaTestCase {
         mode: audit
         package: [/var/task, /opt]
         honeypot:
-          files: [/tmp/.aws/credentials]
+          files: [/tmp/backup/.aws/credentials]
         native_code: block
         # kitsune demo: the only programs the demo function runs
         allow: [/bin/sh, /var/task/bin/convert]

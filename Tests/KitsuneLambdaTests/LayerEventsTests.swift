@@ -35,12 +35,12 @@ extension LayerEndToEndTests {
                 XCTAssertTrue(out.contains("AWS_ACCESS_KEY_ID=ASIAKITSUNELOCALEMU0"), out)
             }
 
-            let steal = lambda.invoke(event(["url": "x; cat /tmp/.aws/credentials #"]))
+            let steal = lambda.invoke(event(["url": "x; cat /tmp/backup/.aws/credentials #"]))
             XCTAssertEqual(steal.status, .success, steal.logs)
             XCTAssertTrue((try body(steal)["stdout"] as? String ?? "").contains("aws_secret_access_key = "), steal.payloadText)
             let honeypot = events(steal.logs).filter { $0["reason"] as? String == "honeypot" }
             XCTAssertTrue(honeypot.contains { $0["executable"] as? String == "/usr/bin/cat" }, steal.logs)
-            let opened = try XCTUnwrap(honeypot.first { $0["file"] as? String == "/tmp/.aws/credentials" }, steal.logs)
+            let opened = try XCTUnwrap(honeypot.first { $0["file"] as? String == "/tmp/backup/.aws/credentials" }, steal.logs)
             XCTAssertEqual(opened["access"] as? String, "open")
             XCTAssertTrue(honeypot.allSatisfy { $0["request_id"] as? String == steal.requestId && $0["action"] as? String == "reported" },
                           "\(honeypot)")

@@ -38,7 +38,7 @@ final class ProtectTests: LambdaTestCase {
         a, b = zipfile.ZipFile(sys.argv[1]), zipfile.ZipFile(sys.argv[2])
         assert b.testzip() is None
         for i in a.infolist():
-            name = ".kitsune/bootstrap" if i.filename == "bootstrap" else i.filename
+            name = ".kitsune-bootstrap" if i.filename == "bootstrap" else i.filename
             j = b.getinfo(name)
             assert a.read(i) == b.read(j) and i.external_attr == j.external_attr and i.date_time == j.date_time, i.filename
         m = json.loads(b.read(".kitsune/manifest.json"))
@@ -50,7 +50,7 @@ final class ProtectTests: LambdaTestCase {
         """, original.path, protected.path], tool: "python3")
         // `swift build` makes kitsune-ship next to the enforcer: the protected package carries it.
         let shipBuilt = FileManager.default.fileExists(atPath: try Fixture.enforcerBinary().deletingLastPathComponent().appendingPathComponent("kitsune-ship").path)
-        XCTAssertEqual(check, "/var/task ['.kitsune/bootstrap'] 0o100755 0o120777 lib/data.txt\n0o100755 \(shipBuilt ? "0o100755" : "no-ship")\n")
+        XCTAssertEqual(check, "/var/task ['.kitsune-bootstrap'] 0o100755 0o120777 lib/data.txt\n0o100755 \(shipBuilt ? "0o100755" : "no-ship")\n")
 
         let slip = try Fixture.temporaryDirectory().appendingPathComponent("slip.zip")
         try Fixture.run(["/usr/bin/python3", "-c", "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.writestr('bootstrap','#!/bin/sh'); z.writestr('../../etc/x','x'); z.close()", slip.path], tool: "python3")
@@ -63,6 +63,29 @@ final class ProtectTests: LambdaTestCase {
             XCTAssertTrue("\($0)".contains("no bootstrap at the root"), "\($0)")
         }
         XCTAssertThrowsError(try FunctionProtector.protect(zip: "/etc/hostname", enforcer: try Fixture.enforcerBinary(), policy: nil))
+    }
+
+    /// Bootstraps that find their files next to themselves (`dirname "$0"`, `current_exe()`), through a
+    /// relative symlink (`bootstrap -> bin/app`): the renamed bootstrap stays in the same directory.
+    func testBootstrapsLocatingThemselvesKeepWorking() throws {
+        let dir = try Fixture.temporaryDirectory()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        let app = Self.bootstrap.replacingOccurrences(of: "#!/bin/sh\n", with: "#!/bin/sh\n. \"$(dirname \"$0\")/function.sh\"\n")
+            .replacingOccurrences(of: "OUT=$(sh -c \"$CMD\" 2>&1", with: "OUT=$(greet \"$CMD\" 2>&1")
+        try app.write(to: dir.appendingPathComponent("bin/app"), atomically: true, encoding: .utf8)
+        chmod(dir.appendingPathComponent("bin/app").path, 0o755)
+        try "greet() { echo \"greetings $1\"; }\n".write(to: dir.appendingPathComponent("function.sh"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("bootstrap").path, withDestinationPath: "bin/app")
+        let protected = try Fixture.temporaryDirectory().appendingPathComponent("protected.zip")
+        try FunctionProtector.protect(zip: try Fixture.zip(dir).path, enforcer: try Fixture.enforcerBinary(), policy: nil).write(to: protected)
+        chmod(protected.path, 0o644)
+        let lambda = try LambdaEmulator(configuration: EmulatorConfiguration(
+            code: protected, handler: "handler", runtime: "provided.al2023", timeoutSeconds: 10))
+        defer { lambda.shutdown() }
+        let r = lambda.invoke(event(["cmd": "world"]))
+        XCTAssertEqual(r.status, .success, r.logs)
+        XCTAssertTrue(r.payloadText.contains("greetings world"), "\(r.payloadText) \(r.logs)")
+        XCTAssertFalse(r.logs.contains("\"action\":\"blocked\""), r.logs)
     }
 
     func testProtectedProvidedFunctionRunsUnderTheEnforcer() throws {

@@ -4,7 +4,8 @@ import KitsunePolicyCore
 import KitsuneScanner
 
 /// `kitsune protect`: for `provided.al2` / `provided.al2023` functions (Go, Rust, Swift, …), which ignore
-/// `AWS_LAMBDA_EXEC_WRAPPER`. The function's `bootstrap` moves to `.kitsune/bootstrap` and a new
+/// `AWS_LAMBDA_EXEC_WRAPPER`. The function's `bootstrap` is renamed `.kitsune-bootstrap` in the same
+/// directory (so `dirname "$0"`, `current_exe()` and relative symlinks keep working) and a new
 /// `bootstrap` starts it under the enforcer, with the package's drift manifest (and `.kitsune/kitsune-ship`,
 /// the HTTPS helper for events, when it was built next to the enforcer). Every other entry is
 /// copied bit for bit (local header, data, permissions, symlinks); zips with traversal paths are refused.
@@ -14,8 +15,10 @@ public enum FunctionProtector {
         public let description: String
     }
 
-    /// Where the moved bootstrap and Kitsune's files live inside the package.
+    /// Where Kitsune's files live inside the package.
     public static let directory = ".kitsune"
+    /// The function's own bootstrap, renamed beside the new one.
+    public static let movedBootstrap = ".kitsune-bootstrap"
 
     /// The protected zip's bytes.
     public static func protect(zip path: String, enforcer: URL, policy: URL?, root: String = "/var/task") throws -> Data {
@@ -28,8 +31,8 @@ public enum FunctionProtector {
             if entry.name.hasPrefix("/") || entry.name.contains("\\") || parts.contains("..") {
                 throw Failure(description: "\(path): entry \"\(entry.name)\" escapes the package (zip slip); refusing to rewrite it")
             }
-            if entry.name.hasPrefix(directory + "/") {
-                throw Failure(description: "\(path): already protected (it has \(directory)/)")
+            if entry.name.hasPrefix(directory + "/") || entry.name == movedBootstrap {
+                throw Failure(description: "\(path): already protected (it has \(entry.name))")
             }
         }
         guard let original = archive.entries.first(where: { $0.name == "bootstrap" && !$0.isDirectory }) else {
@@ -38,7 +41,7 @@ public enum FunctionProtector {
         var writer = ZipWriter()
         var manifestFiles: [ManifestFile] = []
         for entry in archive.entries {
-            let name = entry == original ? "\(directory)/bootstrap" : entry.name
+            let name = entry == original ? movedBootstrap : entry.name
             try copy(entry, of: archive, as: name, into: &writer)
             if let file = try inventory(entry, of: archive, as: name) { manifestFiles.append(file) }
         }

@@ -85,6 +85,29 @@ final class ProvidedAndNodeRuntimeTests: LambdaTestCase {
         XCTAssertEqual(try emulator.invoke(InvocationRequest(payload: Data("{}".utf8))).json()["count"] as? Int, 3)
     }
 
+    /// Handler forms AWS's Node.js runtime accepts: a nested property path, a `.cjs` module, the legacy
+    /// `context.succeed`, an ESM module, and packages from a layer's `nodejs/node20/node_modules`.
+    func testNodeHandlerFormsAndLayerModulesLikeLambda() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/node") else {
+            throw TestToolMissing(message: "/usr/bin/node is missing: apt-get install nodejs")
+        }
+        let code = try Fixture.temporaryDirectory(), layer = try Fixture.temporaryDirectory()
+        try FileManager.default.createDirectory(at: code.appendingPathComponent("lib"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: layer.appendingPathComponent("nodejs/node20/node_modules/greeter"), withIntermediateDirectories: true)
+        try "module.exports = (n) => `hello ${n}`;\n".write(to: layer.appendingPathComponent("nodejs/node20/node_modules/greeter/index.js"), atomically: true, encoding: .utf8)
+        try "const greet = require('greeter');\nmodule.exports = { nested: { deep: (e, context) => context.succeed({ said: greet(e.name) }) } };\n"
+            .write(to: code.appendingPathComponent("lib/index.cjs"), atomically: true, encoding: .utf8)
+        try "export const handler = async (e) => ({ esm: e.name });\n".write(to: code.appendingPathComponent("esm.mjs"), atomically: true, encoding: .utf8)
+        for dir in [code, layer] { _ = try Fixture.run(["/bin/chmod", "-R", "a+rX", dir.path], tool: "chmod") }
+        for (handler, key, expected) in [("lib/index.nested.deep", "said", "hello kit"), ("esm.handler", "esm", "kit")] {
+            let emulator = try LambdaEmulator(configuration: EmulatorConfiguration(code: code, handler: handler, runtime: "nodejs20.x", layers: [layer]))
+            let r = emulator.invoke(event(["name": "kit"]))
+            emulator.shutdown()
+            XCTAssertEqual(r.status, .success, "\(handler): \(r.payloadText) \(r.logs)")
+            XCTAssertEqual(try r.json()[key] as? String, expected, handler)
+        }
+    }
+
     func testNodeHandlerThatDoesNotExistFailsInit() throws {
         let code = try Fixture.package([("node/index.js", "index.js", 0o644)])
         for (handler, type) in [("index.missing", "Runtime.HandlerNotFound"), ("absent.handler", "Runtime.ImportModuleError")] {

@@ -73,6 +73,22 @@ final class PythonRuntimeTests: LambdaTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: emulator.layout.tmp + "/counter"))
     }
 
+    /// A dependency layer's `python/` and `python/lib/python3.11/site-packages/` are importable, as on Lambda.
+    func testPythonLayerPackagesAreImportable() throws {
+        let code = try Fixture.temporaryDirectory(), layer = try Fixture.temporaryDirectory()
+        try FileManager.default.createDirectory(at: layer.appendingPathComponent("python/lib/python3.11/site-packages"), withIntermediateDirectories: true)
+        try "NAME = 'site'\n".write(to: layer.appendingPathComponent("python/lib/python3.11/site-packages/sitedep.py"), atomically: true, encoding: .utf8)
+        try "NAME = 'plain'\n".write(to: layer.appendingPathComponent("python/plaindep.py"), atomically: true, encoding: .utf8)
+        try "import plaindep, sitedep\ndef handler(e, c):\n    return [plaindep.NAME, sitedep.NAME]\n"
+            .write(to: code.appendingPathComponent("app.py"), atomically: true, encoding: .utf8)
+        for dir in [code, layer] { _ = try Fixture.run(["/bin/chmod", "-R", "a+rX", dir.path], tool: "chmod") }
+        let emulator = try LambdaEmulator(configuration: EmulatorConfiguration(code: code, handler: "app.handler", runtime: "python3.11", layers: [layer]))
+        defer { emulator.shutdown() }
+        let r = emulator.invoke(event([:]))
+        XCTAssertEqual(r.status, .success, r.payloadText + r.logs)
+        XCTAssertEqual(r.payloadText, #"["plain", "site"]"#)
+    }
+
     func testFunctionErrorIsReturnedLikeLambda() throws {
         let emulator = try LambdaEmulator(configuration: EmulatorConfiguration(
             code: try pythonPackage(), handler: "app.handler", runtime: "python3.11"))

@@ -36,26 +36,36 @@ function errorBody(err) {
   });
 }
 
+// AWS's rule: the module is the handler string up to the first dot after its last slash; the rest is
+// a property path (`lib/index.nested.deep` → module lib/index, handler exports.nested.deep).
 async function loadHandler(spec) {
-  const dot = spec.lastIndexOf('.');
-  if (dot <= 0) throw Object.assign(new Error(`Bad handler ${spec}: expected FILE.FUNCTION`), { name: 'Runtime.MalformedHandlerName' });
+  const slash = spec.lastIndexOf('/');
+  const dot = spec.indexOf('.', slash + 1);
+  if (dot <= slash + 1 || dot === spec.length - 1) throw Object.assign(new Error(`Bad handler ${spec}: expected FILE.FUNCTION`), { name: 'Runtime.MalformedHandlerName' });
   const modulePath = path.resolve(process.env.LAMBDA_TASK_ROOT || '/var/task', spec.slice(0, dot));
-  const fn = spec.slice(dot + 1);
+  const fnPath = spec.slice(dot + 1).split('.');
   let mod;
+  const fs = require('fs');
+  const esm = ['.mjs'].find((ext) => fs.existsSync(modulePath + ext));
   try {
-    mod = require(modulePath);
+    if (esm) {
+      mod = await import(url.pathToFileURL(modulePath + esm).href);
+    } else if (fs.existsSync(modulePath + '.cjs')) {
+      mod = require(modulePath + '.cjs');
+    } else {
+      mod = require(modulePath);
+    }
   } catch (e) {
     if (e && e.code === 'ERR_REQUIRE_ESM') {
-      mod = await import(url.pathToFileURL(modulePath + '.mjs').href).catch(() => import(url.pathToFileURL(modulePath + '.js').href));
+      mod = await import(url.pathToFileURL(modulePath + '.js').href);
     } else if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes(modulePath)) {
-      try { mod = await import(url.pathToFileURL(modulePath + '.mjs').href); } catch (_) {
-        throw Object.assign(new Error(`Cannot find module '${spec.slice(0, dot)}'`), { name: 'Runtime.ImportModuleError' });
-      }
+      throw Object.assign(new Error(`Cannot find module '${spec.slice(0, dot)}'`), { name: 'Runtime.ImportModuleError' });
     } else {
       throw e;
     }
   }
-  const handler = mod && mod[fn];
+  let handler = mod;
+  for (const key of fnPath) handler = handler == null ? undefined : handler[key];
   if (typeof handler !== 'function') {
     throw Object.assign(new Error(`${spec} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });
   }
@@ -66,6 +76,10 @@ function invokeHandler(handler, event, context) {
   return new Promise((resolve, reject) => {
     let settled = false;
     const done = (err, value) => { if (settled) return; settled = true; err ? reject(err) : resolve(value); };
+    // The legacy context methods the Node.js runtime still offers.
+    context.done = done;
+    context.succeed = (value) => done(null, value);
+    context.fail = (err) => done(err instanceof Error ? err : new Error(String(err)));
     try {
       const r = handler(event, context, done);
       if (r && typeof r.then === 'function') r.then((v) => done(null, v), (e) => done(e));
@@ -99,6 +113,11 @@ async function main() {
       getRemainingTimeInMillis: () => deadline - Date.now(),
       callbackWaitsForEmptyEventLoop: true,
     };
+    const parsed = (name) => { try { return next.headers[name] ? JSON.parse(next.headers[name]) : undefined; } catch (_) { return undefined; } };
+    const clientContext = parsed('lambda-runtime-client-context');
+    const identity = parsed('lambda-runtime-cognito-identity');
+    if (clientContext) context.clientContext = clientContext;
+    if (identity) context.identity = identity;
     let event;
     try {
       event = JSON.parse(next.body.toString('utf8') || 'null');

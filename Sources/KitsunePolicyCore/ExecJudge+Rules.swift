@@ -119,8 +119,9 @@ public struct ExecJudge {
     }
 
     func isBlocked<O: FileOracle>(_ file: FileFacts, oracle: inout O) -> Bool {
-        let base = Path.baseName(file.path)
-        if matches(base, policy.blockNames) { return true }
+        // Names match whatever their case (`XMRig`, `XMRIG` are the same miner).
+        let base = Path.baseName(file.path).lowercasedASCII()
+        for p in policy.blockNames where Path.globMatch(base, p.lowercasedASCII()) { return true }
         for p in policy.blockPaths where p == file.path { return true }
         if !policy.blockHashes.isEmpty, let digest = oracle.sha256(of: file) {
             for h in policy.blockHashes where h == digest { return true }
@@ -144,6 +145,17 @@ public struct ExecJudge {
         }
         for value in h.values where !value.isEmpty {
             for e in attempt.environment where e.contains(bytes: value) && !h.planted.contains(e) { return true }
+        }
+        guard !h.planted.isEmpty else { return false }
+        // Reading an environment block that holds the decoys: `cat /proc/self/environ`, `curl -d @/proc/1/environ`.
+        for a in attempt.argv.dropFirst() where a.contains(bytes: Bytes(literal: "/proc/")) && a.contains(bytes: Bytes(literal: "/environ")) {
+            return true
+        }
+        // `env` / `printenv` with no command to run: they print every variable, decoys included.
+        if matches(Path.baseName(attempt.executable.path), h.dumpers),
+           attempt.environment.contains(where: { h.planted.contains($0) }),
+           attempt.argv.dropFirst().allSatisfy({ $0.first == 45 || $0.contains(61) }) {
+            return true
         }
         return false
     }

@@ -72,6 +72,9 @@ public struct HoneypotConfig {
     /// `NAME=value` entries planted by the enforcer itself: an environment block carrying exactly one
     /// of these is inherited, not a use of the decoy.
     public var planted: [Bytes] = []
+    /// Programs that print their whole environment when given no command (`env`, `printenv`): run with
+    /// planted decoys in their environment, they are a dump of the decoys.
+    public var dumpers: [Bytes] = []
 
     public init() {}
 

@@ -179,7 +179,8 @@ public enum PolicyLoader {
             if f.key == Bytes(literal: "values") { h.values += try scalars(f) }
             else if f.key == Bytes(literal: "files") { h.files += try absolutePaths(f) }
             else if f.key == Bytes(literal: "env") { h.env += try decoyVariables(f) }
-            else { throw fail(f, "unknown honeypot field (env, files, values)") }
+            else if f.key == Bytes(literal: "dumpers") { h.dumpers += try scalars(f) }
+            else { throw fail(f, "unknown honeypot field (env, files, values, dumpers)") }
         }
     }
 

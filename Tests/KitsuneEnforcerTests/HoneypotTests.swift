@@ -28,7 +28,7 @@ final class HoneypotTests: XCTestCase {
 
     func testDecoysArePlantedAndInheritingThemIsNotAUse() throws {
         let file = decoyFile()
-        let r = try f.enforce(["--policy", try policy(file: file)], ["/bin/sh", "-c", "env; /bin/true"],
+        let r = try f.enforce(["--policy", try policy(file: file)], ["/bin/sh", "-c", "/usr/bin/python3 -c 'import os; print(*(k + \"=\" + v for k, v in os.environ.items()), sep=\"\\n\")'; /bin/true"],
                               environment: ["AWS_ACCESS_KEY_ID": "AKIAREALKEY000000000"])
         let env = Dictionary(r.stdout.split(separator: "\n").compactMap { line -> (String, String)? in
             let kv = line.split(separator: "=", maxSplits: 1).map(String.init)
@@ -61,6 +61,8 @@ final class HoneypotTests: XCTestCase {
                 /bin/echo "exfil?k=$AWS_BACKUP_SECRET_ACCESS_KEY" >/dev/null
                 X="$DEPLOY_TOKEN" /bin/true
                 cat \(file) >/dev/null && echo READ-OK
+                env >/dev/null; env FOO=1 /bin/true; printenv AWS_REGION >/dev/null
+                tr '\\0' '\\n' < /proc/self/environ >/dev/null; /bin/cat /proc/self/environ >/dev/null
                 """], mode: mode)
             XCTAssertTrue(r.stdout.contains("READ-OK"), "decoys are reported, never blocked: \(r.stderr)")
             let uses = r.decisions("honeypot")
@@ -70,6 +72,11 @@ final class HoneypotTests: XCTestCase {
             XCTAssertTrue(uses.contains { $0["executable"] as? String == "/usr/bin/echo" }, "\(uses)")
             XCTAssertTrue(uses.contains { ($0["executable"] as? String)?.hasSuffix("/true") == true }, "\(uses)")
             XCTAssertTrue(uses.contains { $0["executable"] as? String == "/usr/bin/cat" }, "\(uses)")
+            // Dumping an environment that holds the decoys: `env` without a command, a /proc/…/environ
+            // argument. `env FOO=1 /bin/true` and `printenv NAME` print no decoy.
+            XCTAssertEqual(uses.filter { $0["executable"] as? String == "/usr/bin/env" }.count, 1, "\(uses)")
+            XCTAssertFalse(uses.contains { $0["executable"] as? String == "/usr/bin/printenv" }, "\(uses)")
+            XCTAssertTrue(uses.contains { ($0["argv"] as? [String]) == ["/bin/cat", "/proc/self/environ"] }, "\(uses)")
             let opened = try XCTUnwrap(uses.first { $0["file"] as? String == file }, "\(uses)")
             XCTAssertEqual(opened["access"] as? String, "open")
         }

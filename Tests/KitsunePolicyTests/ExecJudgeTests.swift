@@ -159,6 +159,8 @@ final class ExecJudgeTests: XCTestCase {
         oracle.add("/var/task/bin/xmrig")
         policy.blockNames = [Bytes("xmrig*".utf8)]
         XCTAssertEqual(reasons(judge("/var/task/bin/xmrig", ["x"])), ["blocklist"])
+        oracle.add("/var/task/bin/XMRig.bin")
+        XCTAssertEqual(reasons(judge("/var/task/bin/XMRig.bin", ["x"])), ["blocklist"], "names match in any case")
         let digest = Bytes(repeating: 7, count: 32)
         oracle.add("/var/task/bin/renamed", digest: digest)
         policy.blockHashes = [digest]

@@ -164,8 +164,12 @@ extension LambdaEmulator {
         shutdownReason = reason
         shutdownDeadlineMs = Self.epochMs() + 2000
         if let runtime = runtimeProcess {
+            // The runtime's whole tree at once: stopped first, so that no part of it (a runtime under a
+            // wrapper that gave it its own process group) sees another part die and logs about it.
+            let tree = ProcessTracker.descendants(of: [runtime.pid]).union([runtime.pid])
+            for pid in tree { kill(pid, SIGSTOP) }
+            for pid in tree { kill(pid, SIGKILL) }
             kill(-runtime.pid, SIGKILL)
-            kill(runtime.pid, SIGKILL)
             checkExit(runtime.pid, block: true)
         }
         var notified: [String] = []

@@ -129,7 +129,11 @@ struct ProcOracle: FileOracle {
             return FileFacts(path: Bytes(path[1...]), kind: .memfd, size: Int(st.size), identity: identity)
         }
         let kind: FileKind
-        if st.kind == 1 { kind = .regular } else if st.kind == 2 { kind = .directory } else if path.hasPrefix(Bytes(literal: "pipe:")) || path.hasPrefix(Bytes(literal: "socket:")) { kind = .stream } else { kind = .other }
+        if st.kind == 1 { kind = .regular } else if st.kind == 2 { kind = .directory }
+        else if path.hasPrefix(Bytes(literal: "socket:")) { kind = .stream }
+        // A pipe is a stream from elsewhere only while another process feeds it (see PipeWriters.swift).
+        else if path.hasPrefix(Bytes(literal: "pipe:")) { kind = pipeHasForeignWriter(path) ? .stream : .other }
+        else { kind = .other }
         return FileFacts(path: path, kind: kind, size: Int(st.size), identity: identity)
     }
 

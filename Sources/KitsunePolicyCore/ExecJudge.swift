@@ -7,7 +7,8 @@ public enum FileKind {
     case regular
     /// An anonymous memory file (`memfd_create`): fileless execution.
     case memfd
-    /// A pipe or socket (`python3 /dev/stdin` fed by `curl`).
+    /// A socket, or a pipe another process is feeding (`python3 /dev/stdin` fed by `curl`). A pipe
+    /// only the parent writes (a here-document) is `.other`: its text comes from the parent, like `-c`.
     case stream
     case directory
     case missing

@@ -89,15 +89,26 @@ final class IndirectExecutionTests: XCTestCase {
         }
         // A program piped in (`curl … | python3 /dev/stdin`) is a script from nowhere trusted.
         if let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
-            let piped = try f.enforce([], ["/bin/sh", "-c", "echo 'print(\"SCRIPT RAN\")' | \(python) /dev/stdin; echo exit=$?"])
+            // (The writer stays alive, as `curl` does while it downloads.)
+            let piped = try f.enforce([], ["/bin/sh", "-c", "(echo 'print(\"SCRIPT RAN\")'; sleep 1) | \(python) /dev/stdin; echo exit=$?"])
             XCTAssertFalse(piped.stdout.contains("SCRIPT RAN"), piped.stdout)
             XCTAssertEqual(piped.decisions("interpreter_script").first?["action"] as? String, "blocked", "\(piped.events)")
         }
         // A shell fed its program on standard input: from a pipe (`curl … | sh`) or a dropped file.
-        for fed in ["cat \(sh) | /bin/sh", "/bin/sh < \(sh)", "/bin/sh -s < \(sh)"] {
+        for fed in ["(cat \(sh); sleep 1) | /bin/sh", "/bin/sh < \(sh)", "/bin/sh -s < \(sh)"] {
             let r = try f.enforce([], ["/bin/sh", "-c", "\(fed); echo exit=$?"])
             XCTAssertFalse(r.stdout.contains("SCRIPT RAN"), "\(fed): \(r.stdout)")
             XCTAssertEqual(r.decisions("interpreter_script").first?["action"] as? String, "blocked", "\(fed): \(r.events)")
+        }
+        // A program the parent writes itself (a here-document, `subprocess.run([...], input=CODE)`) is
+        // its own text, like `sh -c TEXT`: it runs.
+        let heredoc = try f.enforce([], ["/bin/sh", "-c", "/bin/sh <<'EOF'\necho HEREDOC RAN\nEOF\n/bin/bash -s <<'EOF'\necho BASH HEREDOC RAN\nEOF"])
+        XCTAssertEqual(heredoc.stdout, "HEREDOC RAN\nBASH HEREDOC RAN\n", heredoc.stderr)
+        XCTAssertTrue(heredoc.decisions.isEmpty, "\(heredoc.decisions)")
+        if let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            let fed = try f.enforce([], [python, "-c", "import subprocess; print(subprocess.run(['\(python)', '-'], input=b'print(6*7)', capture_output=True).stdout.decode().strip())"])
+            XCTAssertEqual(fed.stdout, "42\n", fed.stderr)
+            XCTAssertTrue(fed.decisions.isEmpty, "\(fed.decisions)")
         }
         // `python3 /tmp/pkg/` runs the directory's __main__.py.
         if let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {

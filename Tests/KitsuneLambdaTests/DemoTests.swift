@@ -126,10 +126,12 @@ final class DemoTests: LambdaTestCase {
         let parent = try Fixture.temporaryDirectory()
         let run = try runner([.enforce], story: story, parent: parent).run()
         let env = try XCTUnwrap(run.result(.enforce, "env"))
-        XCTAssertEqual(env.outcome, .ran, env.logs)
+        // It ran: only the honeypot noticed the dump of the decoys.
+        XCTAssertEqual(env.outcome, .reported, env.logs)
+        XCTAssertEqual(env.events.map(\.reason), ["honeypot"], env.logs)
         XCTAssertTrue(env.evidenceSeen)
         XCTAssertEqual(run.exitCode, 1)
-        XCTAssertEqual(run.problems, ["credentials dump (; env): not blocked in enforce mode (ran)"])
+        XCTAssertEqual(run.problems, ["credentials dump (; env): not blocked in enforce mode (reported)"])
         XCTAssertTrue(DemoRenderer().summary(run).contains("NOT as expected:\n  - credentials dump (; env): not blocked"))
     }
 

@@ -85,6 +85,7 @@ struct Plan {
             ("process_memory_write", landlock ? Bytes(literal: "kernel") : Bytes(literal: "off")),
             ("tamper", signalScope ? Bytes(literal: "kernel+seccomp") : Bytes(literal: "seccomp")),
         ]
+        out.append(("credentials", policy.credentials == .off ? Bytes(literal: "off") : by(kernel: false, supervisor: s)))
         if !policy.honeypot.isEnabled { out.append(("honeypot", Bytes(literal: "off"))) }
         else { out.append(("honeypot", by(kernel: false, supervisor: s))) }
         return out

@@ -56,6 +56,8 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     let me = ks_getpid()
     _ = ks_set_child_subreaper()
     var policy = config.policy
+    // The function's real credentials, to recognise them where they do not belong.
+    policy.credentialValues = policy.credentialVariables.compactMap { environment(bytes: $0) }.filter { !$0.isEmpty }
     var sink = initialSink
     let (launched, launchError) = launchSidecar(policy: &policy, sink: &sink, shipper: shipper)
     guard let launch = launched else { complain(launchError); return 2 }

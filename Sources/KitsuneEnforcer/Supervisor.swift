@@ -125,7 +125,12 @@ struct Supervisor {
         lastReport = key
         var digest: Bytes?
         if let s = v.subject, s.kind == .regular { digest = oracle.sha256(of: s) }
-        sink.decision(DecisionReport(verdict: v, executable: executable, argv: argv, syscall: syscall,
+        // Events never carry the function's real credentials, whatever the command line held.
+        var shown = argv
+        for secret in judge.policy.credentialValues where secret.count >= 8 {
+            shown = shown.map { $0.replacing(secret, with: Bytes(literal: "[redacted]")) }
+        }
+        sink.decision(DecisionReport(verdict: v, executable: executable, argv: shown, syscall: syscall,
                                      pid: pid, sha256: digest, requestID: nil, traceID: trace))
     }
 }

@@ -29,6 +29,19 @@ extension Array where Element == UInt8 {
 
     public func contains(bytes p: Bytes) -> Bool { firstIndex(of: p) != nil }
 
+    /// Every occurrence of `p` replaced by `replacement`.
+    public func replacing(_ p: Bytes, with replacement: Bytes) -> Bytes {
+        guard !p.isEmpty, var at = firstIndex(of: p) else { return self }
+        var out = Bytes(self[..<at])
+        while true {
+            out += replacement
+            let rest = at + p.count
+            guard let next = firstIndex(of: p, from: rest) else { out += self[rest...]; return out }
+            out += self[rest..<next]
+            at = next
+        }
+    }
+
     public func firstIndex(of p: Bytes, from start: Int = 0) -> Int? {
         guard !p.isEmpty, p.count <= count else { return p.isEmpty ? start : nil }
         var i = start

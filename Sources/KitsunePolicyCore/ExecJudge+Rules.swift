@@ -59,6 +59,9 @@ public struct ExecJudge {
         if !attempt.isInitial && !policy.allow.isEmpty && !isAllowed(subject.path) {
             add(&out, .notAllowlisted, subject.path)
         }
+        if policy.credentials != .off && exposesCredentials(attempt) {
+            add(&out, .credentials, subject.path, policy.credentials)
+        }
         if policy.honeypot.isEnabled && carriesDecoy(attempt) {
             add(&out, .honeypot, subject.path, .report)
         }
@@ -146,18 +149,31 @@ public struct ExecJudge {
         for value in h.values where !value.isEmpty {
             for e in attempt.environment where e.contains(bytes: value) && !h.planted.contains(e) { return true }
         }
-        guard !h.planted.isEmpty else { return false }
-        // Reading an environment block that holds the decoys: `cat /proc/self/environ`, `curl -d @/proc/1/environ`.
-        for a in attempt.argv.dropFirst() where a.contains(bytes: Bytes(literal: "/proc/")) && a.contains(bytes: Bytes(literal: "/environ")) {
-            return true
+        // Printing an environment that holds the decoys.
+        return !h.planted.isEmpty && dumpsEnvironment(attempt)
+            && (readsProcEnviron(attempt) || attempt.environment.contains { h.planted.contains($0) })
+    }
+
+    /// The function's real credentials: in the arguments (exfiltration), or an environment dump.
+    func exposesCredentials(_ attempt: ExecAttempt) -> Bool {
+        let values = policy.credentialValues.filter { $0.count >= 16 }
+        guard !values.isEmpty else { return false }
+        for value in values {
+            for a in attempt.argv.dropFirst() where a.contains(bytes: value) { return true }
         }
-        // `env` / `printenv` with no command to run: they print every variable, decoys included.
-        if matches(Path.baseName(attempt.executable.path), h.dumpers),
-           attempt.environment.contains(where: { h.planted.contains($0) }),
-           attempt.argv.dropFirst().allSatisfy({ $0.first == 45 || $0.contains(61) }) {
-            return true
-        }
-        return false
+        return dumpsEnvironment(attempt)
+    }
+
+    /// `env` / `printenv` with no command to run (they print every variable), or an argument naming
+    /// an environment block (`cat /proc/self/environ`, `curl -d @/proc/1/environ`).
+    func dumpsEnvironment(_ attempt: ExecAttempt) -> Bool {
+        if readsProcEnviron(attempt) { return true }
+        return matches(Path.baseName(attempt.executable.path), policy.environmentDumpers)
+            && attempt.argv.dropFirst().allSatisfy { $0.first == 45 || $0.contains(61) }
+    }
+
+    func readsProcEnviron(_ attempt: ExecAttempt) -> Bool {
+        attempt.argv.dropFirst().contains { $0.contains(bytes: Bytes(literal: "/proc/")) && $0.contains(bytes: Bytes(literal: "/environ")) }
     }
 
     func matches(_ name: Bytes, _ patterns: [Bytes]) -> Bool {
@@ -187,7 +203,8 @@ public struct ExecJudge {
         case .abi, .nativeCode: return 4
         case .interpreterScript: return 5
         case .notAllowlisted: return 6
-        case .honeypot: return 7
+        case .credentials: return 7
+        case .honeypot: return 8
         }
     }
 }

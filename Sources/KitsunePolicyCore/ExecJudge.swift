@@ -55,6 +55,8 @@ public enum Reason {
     case blocklist, fileless, loader, drift, interpreterScript, notAllowlisted, honeypot, abi
     /// Memory made executable another way than an executable mapping of a file (`personality`, `shmat`).
     case nativeCode
+    /// The function's real credentials in an exec's arguments, or an environment dump that holds them.
+    case credentials
 
     /// Event spelling.
     public var name: Bytes {
@@ -68,6 +70,7 @@ public enum Reason {
         case .honeypot: return Bytes(literal: "honeypot")
         case .abi: return Bytes(literal: "syscall_abi")
         case .nativeCode: return Bytes(literal: "native_code")
+        case .credentials: return Bytes(literal: "credentials")
         }
     }
 }

@@ -72,9 +72,6 @@ public struct HoneypotConfig {
     /// `NAME=value` entries planted by the enforcer itself: an environment block carrying exactly one
     /// of these is inherited, not a use of the decoy.
     public var planted: [Bytes] = []
-    /// Programs that print their whole environment when given no command (`env`, `printenv`): run with
-    /// planted decoys in their environment, they are a dump of the decoys.
-    public var dumpers: [Bytes] = []
 
     public init() {}
 
@@ -110,6 +107,15 @@ public struct Policy {
     public var interpreters: [InterpreterRule] = []
     public var loaders: [LoaderRule] = []
     public var honeypot = HoneypotConfig()
+    /// The function's real credentials used outside their variables: an exec carrying one in its
+    /// arguments (`curl …?k=$AWS_SECRET_ACCESS_KEY`) or dumping the environment that holds them.
+    public var credentials: ControlAction = .block
+    /// The variables holding those credentials (`AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`).
+    public var credentialVariables: [Bytes] = []
+    /// Their values, read from the enforcer's environment at start (never from a file).
+    public var credentialValues: [Bytes] = []
+    /// Programs that print every variable when given no command (`env`, `printenv`).
+    public var environmentDumpers: [Bytes] = []
     /// Where events go: a file path, or `-` for standard output; nil for standard error.
     public var events: Bytes?
 

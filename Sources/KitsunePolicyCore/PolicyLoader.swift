@@ -81,6 +81,12 @@ public enum PolicyLoader {
             policy.interpreters = try rules(e).map { m throws(PolicyError) in try interpreterRule(m) }
         } else if k == Bytes(literal: "loaders") {
             policy.loaders = try rules(e).map { m throws(PolicyError) in try loaderRule(m) }
+        } else if k == Bytes(literal: "credentials") {
+            policy.credentials = try action(e)
+        } else if k == Bytes(literal: "credential_variables") {
+            policy.credentialVariables = try scalars(e)
+        } else if k == Bytes(literal: "environment_dumpers") {
+            policy.environmentDumpers = try scalars(e)
         } else if k == Bytes(literal: "honeypot") {
             try honeypot(e, into: &policy.honeypot)
         } else {
@@ -179,8 +185,7 @@ public enum PolicyLoader {
             if f.key == Bytes(literal: "values") { h.values += try scalars(f) }
             else if f.key == Bytes(literal: "files") { h.files += try absolutePaths(f) }
             else if f.key == Bytes(literal: "env") { h.env += try decoyVariables(f) }
-            else if f.key == Bytes(literal: "dumpers") { h.dumpers += try scalars(f) }
-            else { throw fail(f, "unknown honeypot field (env, files, values, dumpers)") }
+            else { throw fail(f, "unknown honeypot field (env, files, values)") }
         }
     }
 

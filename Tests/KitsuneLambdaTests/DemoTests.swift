@@ -118,20 +118,19 @@ final class DemoTests: LambdaTestCase {
         XCTAssertEqual((last["outcomes"] as? [String: [String: String]])?["audit"]?["drop"], "reported")
     }
 
-    /// A function whose allowlist lets `env` run: the attack succeeds in enforce mode and the demo says so (exit 1).
+    /// An attack no exec-based control can see (the shell's own `echo` prints the key): it succeeds in
+    /// enforce mode and the demo says so (exit 1).
     func testAnAttackThatSucceedsInEnforceModeFailsTheDemo() throws {
         var story = try DemoStory.bundled()
-        story.function.allow.append("/usr/bin/env")
         story.steps = story.steps.filter { ["legit", "env"].contains($0.id) }
+        story.steps[1].url = "x; echo AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY #"
         let parent = try Fixture.temporaryDirectory()
         let run = try runner([.enforce], story: story, parent: parent).run()
         let env = try XCTUnwrap(run.result(.enforce, "env"))
-        // It ran: only the honeypot noticed the dump of the decoys.
-        XCTAssertEqual(env.outcome, .reported, env.logs)
-        XCTAssertEqual(env.events.map(\.reason), ["honeypot"], env.logs)
+        XCTAssertEqual(env.outcome, .ran, env.logs)
         XCTAssertTrue(env.evidenceSeen)
         XCTAssertEqual(run.exitCode, 1)
-        XCTAssertEqual(run.problems, ["credentials dump (; env): not blocked in enforce mode (reported)"])
+        XCTAssertEqual(run.problems, ["credentials dump (; env): not blocked in enforce mode (ran)"])
         XCTAssertTrue(DemoRenderer().summary(run).contains("NOT as expected:\n  - credentials dump (; env): not blocked"))
     }
 

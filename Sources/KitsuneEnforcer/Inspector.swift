@@ -133,6 +133,9 @@ struct ProcOracle: FileOracle {
         else if path.hasPrefix(Bytes(literal: "socket:")) { kind = .stream }
         // A pipe is a stream from elsewhere only while another process feeds it (see PipeWriters.swift).
         else if path.hasPrefix(Bytes(literal: "pipe:")) { kind = pipeHasForeignWriter(path) ? .stream : .other }
+        // A named pipe or socket in the file system (`mkfifo /tmp/ff; curl … > /tmp/ff & sh /tmp/ff`);
+        // devices under /dev (a terminal, /dev/null) are not programs from anywhere.
+        else if path.first == 47 && !path.hasPrefix(Bytes(literal: "/dev/")) { kind = .stream }
         else { kind = .other }
         return FileFacts(path: path, kind: kind, size: Int(st.size), identity: identity)
     }

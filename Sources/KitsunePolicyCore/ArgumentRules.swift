@@ -38,11 +38,11 @@ extension ExecJudge {
             if a == Bytes(literal: "--") { i += 1; break }
             if a == [45] { return scripts + [stdin] }   // `-`: program from standard input
             guard a.first == 45 && a.count > 1 else { break }
-            if let v = attachedScript(a, rule) { scripts.append(v); i += 1; continue }
+            if let (o, v) = attachedScript(a, rule) { scripts += scriptValues(v, option: o); i += 1; continue }
             let (name, inline) = splitOption(a)
             if rule.scriptOptions.contains(name) {
-                if let v = inline { scripts.append(v); i += 1 } else {
-                    if i + 1 < argv.count { scripts.append(argv[i + 1]) }
+                if let v = inline { scripts += scriptValues(v, option: name); i += 1 } else {
+                    if i + 1 < argv.count { scripts += scriptValues(argv[i + 1], option: name) }
                     i += 2
                 }
                 continue
@@ -70,12 +70,39 @@ extension ExecJudge {
         return scripts
     }
 
-    /// `-javaagent:FILE`: a script option spelled with its separator takes its value attached.
-    func attachedScript(_ a: Bytes, _ rule: InterpreterRule) -> Bytes? {
-        for o in rule.scriptOptions where (o.last == 58 || o.last == 61) && a.count > o.count && a.hasPrefix(o) {
-            return Bytes(a[o.count...])
+    /// A script option with its value attached: `-javaagent:FILE` (an option spelled with its
+    /// separator), or a short option followed by its value (`awk -fFILE`, `perl -IDIR`).
+    func attachedScript(_ a: Bytes, _ rule: InterpreterRule) -> (option: Bytes, value: Bytes)? {
+        for o in rule.scriptOptions where a.count > o.count && a.hasPrefix(o) {
+            let separator = o.last == 58 || o.last == 61
+            let short = o.count == 2 && o[0] == 45 && o[1] != 45
+            if separator || short { return (o, Bytes(a[o.count...])) }
         }
         return nil
+    }
+
+    /// The code locations in a script option's value: quotes removed, `file://` URLs turned into
+    /// paths, `:`-separated lists split (`-cp a.jar:/tmp`); `-javaagent:JAR=OPTIONS` keeps the jar.
+    func scriptValues(_ raw: Bytes, option: Bytes) -> [Bytes] {
+        var v = raw
+        while let f = v.first, (f == 34 || f == 39), v.last == f, v.count >= 2 { v = Bytes(v.dropFirst().dropLast()) }
+        if option.last == 58, let eq = v.firstIndex(of: 61) { v = Bytes(v[..<eq]) }
+        let url = Bytes(literal: "file://")
+        if v.hasPrefix(url) { return [percentDecoded(Bytes(v[url.count...]))] }
+        if option.last == 58 { return [v] }
+        return v.split(separator: 58).map { Bytes($0) }.filter { !$0.isEmpty }
+    }
+
+    /// `%74mp` → `tmp` (malformed escapes are kept as they are).
+    func percentDecoded(_ v: Bytes) -> Bytes {
+        var out: Bytes = []
+        var i = 0
+        while i < v.count {
+            if v[i] == 37, i + 2 < v.count, let h = parseHex(Bytes(v[(i + 1)...(i + 2)])), h.count == 1 {
+                out.append(h[0]); i += 3
+            } else { out.append(v[i]); i += 1 }
+        }
+        return out
     }
 
     /// Code the interpreter takes from its environment: files named by script options inside
@@ -89,16 +116,18 @@ extension ExecJudge {
             if value.isEmpty { continue }
             if rule.environmentScripts.contains(name) { out.append(value) }
             if rule.environmentPaths.contains(name) {
-                for dir in value.split(separator: 58) where !dir.isEmpty { out.append(Bytes(dir)) }
+                // An empty entry means the working directory, as `.` does.
+                for dir in value.split(separator: 58, omittingEmptySubsequences: false) { out.append(dir.isEmpty ? [46] : Bytes(dir)) }
             }
             if rule.environmentOptions.contains(name) {
-                let words = value.split(separator: 32).map { Bytes($0) }
+                let words = value.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 10 }).map { Bytes($0) }
                 var i = 0
                 while i < words.count {
-                    if let v = attachedScript(words[i], rule) { out.append(v); i += 1; continue }
+                    if let (o, v) = attachedScript(words[i], rule) { out += scriptValues(v, option: o); i += 1; continue }
                     let (option, inline) = splitOption(words[i])
                     if rule.scriptOptions.contains(option) {
-                        if let v = inline { out.append(v) } else if i + 1 < words.count { out.append(words[i + 1]); i += 1 }
+                        if let v = inline { out += scriptValues(v, option: option) }
+                        else if i + 1 < words.count { out += scriptValues(words[i + 1], option: option); i += 1 }
                     }
                     i += 1
                 }

@@ -145,14 +145,12 @@ final class EnforcerFixture: @unchecked Sendable {
         signal(SIGPIPE, SIG_IGN)
         if let s = stdin { try? input.fileHandleForWriting.write(contentsOf: Data(s.utf8)) }
         try? input.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(2000) }
-        if p.isRunning {
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
+        // Reaped with waitpid, not Foundation's monitoring (which can miss an exit and then hang).
+        let status = reap(p, timeout: timeout)
+        if status == -2 {
+            _ = reap(p, timeout: 5)
             throw FixtureError("timed out after \(timeout)s: \(args.joined(separator: " "))")
         }
-        let status = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
         return Output(status: status,
                       stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")

@@ -100,6 +100,11 @@ final class IndirectExecutionTests: XCTestCase {
             XCTAssertFalse(r.stdout.contains("SCRIPT RAN"), "\(fed): \(r.stdout)")
             XCTAssertEqual(r.decisions("interpreter_script").first?["action"] as? String, "blocked", "\(fed): \(r.events)")
         }
+        // A named pipe in a writable place, fed by another process.
+        let fifo = "\(f.writable.path)/ff-\(UUID().uuidString)"
+        let named = try f.enforce([], ["/bin/sh", "-c", "mkfifo \(fifo); (timeout 5 cat \(sh) > \(fifo) &); /bin/sh \(fifo); echo exit=$?; cat \(fifo) >/dev/null; rm -f \(fifo)"])
+        XCTAssertFalse(named.stdout.contains("SCRIPT RAN"), named.stdout)
+        XCTAssertEqual(named.decisions("interpreter_script").first?["action"] as? String, "blocked", "\(named.events)")
         // A program the parent writes itself (a here-document, `subprocess.run([...], input=CODE)`) is
         // its own text, like `sh -c TEXT`: it runs.
         let heredoc = try f.enforce([], ["/bin/sh", "-c", "/bin/sh <<'EOF'\necho HEREDOC RAN\nEOF\n/bin/bash -s <<'EOF'\necho BASH HEREDOC RAN\nEOF"])

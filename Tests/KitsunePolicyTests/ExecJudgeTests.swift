@@ -143,6 +143,17 @@ final class ExecJudgeTests: XCTestCase {
         let judge = ExecJudge(policy: policy, manifest: nil)
         XCTAssertTrue(judge.needsEnvironment(Bytes("/usr/bin/node".utf8)))
         XCTAssertFalse(judge.needsEnvironment(Bytes("/var/task/bin/tool".utf8)))
+        // Spellings: quotes, file:// URLs (percent-encoded too), attached short options, lists.
+        for options in ["--require \"/tmp/hook.js\"", "--require='/tmp/hook.js'", "  -r\t/tmp/hook.js", "--require file:///%74mp/hook.js",
+                        "--require=file:///tmp/hook.js"] {
+            XCTAssertEqual(reasons(self.judge("/usr/bin/node", ["node", "-e", "1"], env: ["NODE_OPTIONS=\(options)"])), ["interpreter_script"], options)
+        }
+        XCTAssertEqual(reasons(self.judge("/usr/bin/node", ["node", "-javaagent:/tmp/hook.js=opt", "app.js"])), ["interpreter_script"])
+        XCTAssertEqual(reasons(self.judge("/usr/bin/python3.11", ["python3", "-c", "1"], env: ["PYTHONPATH=/var/task::/usr"])), [],
+                       "an empty entry is the working directory (/var/task here)")
+        policy.interpreters[2].scriptOptions.append(Bytes("-cp".utf8))
+        XCTAssertEqual(reasons(self.judge("/usr/bin/node", ["node", "-cp", "/var/task/a.jar:/tmp/pkg", "Main"])), ["interpreter_script"])
+        XCTAssertTrue(self.judge("/usr/bin/node", ["node", "-cp", "/var/task/lib:/usr", "Main"]).isClean)
         // awk: the first argument is program text; -f names a file.
         var awk = InterpreterRule()
         awk.names = [Bytes("awk".utf8)]
@@ -153,6 +164,7 @@ final class ExecJudgeTests: XCTestCase {
         oracle.add("/usr/bin/awk")
         XCTAssertTrue(self.judge("/usr/bin/awk", ["awk", "-v", "x=1", "BEGIN{print}", "/tmp/x.sh"]).isClean)
         XCTAssertEqual(reasons(self.judge("/usr/bin/awk", ["awk", "-f", "/tmp/x.sh"])), ["interpreter_script"])
+        XCTAssertEqual(reasons(self.judge("/usr/bin/awk", ["awk", "-f/tmp/x.sh"])), ["interpreter_script"])
     }
 
     func testCredentialsOutOfPlace() {

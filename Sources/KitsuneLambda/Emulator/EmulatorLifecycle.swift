@@ -166,8 +166,14 @@ extension LambdaEmulator {
         if let runtime = runtimeProcess {
             // The runtime's whole tree at once: stopped first, so that no part of it (a runtime under a
             // wrapper that gave it its own process group) sees another part die and logs about it.
-            let tree = ProcessTracker.descendants(of: [runtime.pid]).union([runtime.pid])
-            for pid in tree { kill(pid, SIGSTOP) }
+            // Stopped processes cannot fork, so a few rounds catch children started meanwhile.
+            var tree: Set<pid_t> = [runtime.pid]
+            for _ in 0..<4 {
+                for pid in tree { kill(pid, SIGSTOP) }
+                let grown = ProcessTracker.descendants(of: [runtime.pid]).union(tree)
+                if grown == tree { break }
+                tree = grown
+            }
             for pid in tree { kill(pid, SIGKILL) }
             kill(-runtime.pid, SIGKILL)
             checkExit(runtime.pid, block: true)

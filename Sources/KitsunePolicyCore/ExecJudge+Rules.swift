@@ -149,9 +149,19 @@ public struct ExecJudge {
         for value in h.values where !value.isEmpty {
             for e in attempt.environment where e.contains(bytes: value) && !h.planted.contains(e) { return true }
         }
+        guard !h.planted.isEmpty else { return false }
+        // `printenv AWS_BACKUP_SECRET_ACCESS_KEY`: a dumper asked for a decoy by name.
+        let names = h.planted.compactMap { e in e.firstIndex(of: 61).map { Bytes(e[..<$0]) } }
+        if namesVariable(attempt, names) { return true }
         // Printing an environment that holds the decoys.
-        return !h.planted.isEmpty && dumpsEnvironment(attempt)
+        return dumpsEnvironment(attempt)
             && (readsProcEnviron(attempt) || attempt.environment.contains { h.planted.contains($0) })
+    }
+
+    /// A dumper (`printenv NAME`) asked for one of these variables.
+    func namesVariable(_ attempt: ExecAttempt, _ names: [Bytes]) -> Bool {
+        matches(Path.baseName(attempt.executable.path), policy.environmentDumpers)
+            && attempt.argv.dropFirst().contains { names.contains($0) }
     }
 
     /// The function's real credentials: in the arguments (exfiltration), or an environment dump.
@@ -161,7 +171,7 @@ public struct ExecJudge {
         for value in values {
             for a in attempt.argv.dropFirst() where a.contains(bytes: value) { return true }
         }
-        return dumpsEnvironment(attempt)
+        return dumpsEnvironment(attempt) || namesVariable(attempt, policy.credentialVariables)
     }
 
     /// `env` / `printenv` with no command to run (they print every variable), or an argument naming

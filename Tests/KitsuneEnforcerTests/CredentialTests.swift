@@ -15,6 +15,7 @@ final class CredentialTests: XCTestCase {
             ("token", "/usr/bin/printf '%s' \"$AWS_SESSION_TOKEN\""),
             ("env", "env"),
             ("printenv", "printenv"),
+            ("printenv NAME", "printenv AWS_SECRET_ACCESS_KEY"),
             ("proc", "cat /proc/self/environ"),
         ]
         for mode in ["enforce", "audit"] {

@@ -61,7 +61,7 @@ final class HoneypotTests: XCTestCase {
                 /bin/echo "exfil?k=$AWS_BACKUP_SECRET_ACCESS_KEY" >/dev/null
                 X="$DEPLOY_TOKEN" /bin/true
                 cat \(file) >/dev/null && echo READ-OK
-                env >/dev/null; env FOO=1 /bin/true; printenv AWS_REGION >/dev/null
+                env >/dev/null; env FOO=1 /bin/true; printenv AWS_REGION >/dev/null; printenv AWS_BACKUP_SECRET_ACCESS_KEY >/dev/null
                 tr '\\0' '\\n' < /proc/self/environ >/dev/null; /bin/cat /proc/self/environ >/dev/null
                 """], mode: mode)
             XCTAssertTrue(r.stdout.contains("READ-OK"), "decoys are reported, never blocked: \(r.stderr)")
@@ -73,9 +73,9 @@ final class HoneypotTests: XCTestCase {
             XCTAssertTrue(uses.contains { ($0["executable"] as? String)?.hasSuffix("/true") == true }, "\(uses)")
             XCTAssertTrue(uses.contains { $0["executable"] as? String == "/usr/bin/cat" }, "\(uses)")
             // Dumping an environment that holds the decoys: `env` without a command, a /proc/…/environ
-            // argument. `env FOO=1 /bin/true` and `printenv NAME` print no decoy.
+            // argument, `printenv DECOY_NAME`. `env FOO=1 /bin/true` and `printenv AWS_REGION` print no decoy.
             XCTAssertEqual(uses.filter { $0["executable"] as? String == "/usr/bin/env" }.count, 1, "\(uses)")
-            XCTAssertFalse(uses.contains { $0["executable"] as? String == "/usr/bin/printenv" }, "\(uses)")
+            XCTAssertEqual(uses.filter { $0["executable"] as? String == "/usr/bin/printenv" }.count, 1, "only the decoy asked by name: \(uses)")
             XCTAssertTrue(uses.contains { ($0["argv"] as? [String]) == ["/bin/cat", "/proc/self/environ"] }, "\(uses)")
             let opened = try XCTUnwrap(uses.first { $0["file"] as? String == file }, "\(uses)")
             XCTAssertEqual(opened["access"] as? String, "open")

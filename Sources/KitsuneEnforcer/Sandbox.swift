@@ -50,7 +50,9 @@ func enterSandbox(_ s: SandboxSetup, command: Bytes, argv: UnsafeMutablePointer<
 /// processes outside.
 func applyLandlock(_ s: SandboxSetup) -> Int32 {
     let execute = ks_ll_access_execute()
-    let write = ks_ll_access_write_file()
+    // Without the list of places to keep writable, writes are not restricted at all (never all denied).
+    let writable = writableTopLevel()
+    let write: UInt64 = writable.isEmpty ? 0 : ks_ll_access_write_file()
     let abi = ks_landlock_abi()
     let scope: UInt64 = s.plan.signalScope ? ks_ll_scope_signal() : 0
     let ruleset = ks_landlock_create(execute | write, scope, abi)
@@ -64,10 +66,15 @@ func applyLandlock(_ s: SandboxSetup) -> Int32 {
     var rules = targets.map { ($0, execute) }
     // Writing stays allowed everywhere else (pipes and sockets reopened through /proc/self/fd are
     // not path-checked by Landlock; regular files resolve to their real path).
-    for entry in writableTopLevel() { rules.append((entry, write)) }
+    for entry in writable { rules.append((entry, write)) }
     for (path, access) in rules {
         let fd = withCPath(path) { ks_open($0, ks_o_path() | ks_o_cloexec(), 0) }
         if fd < 0 { continue }      // an allowlisted file that does not exist cannot be executed anyway
+        // A top-level symlink into /proc (or / itself) must not grant writes there.
+        if access == write, let real = canonicalPath(ofFD: fd), real == [47] || Path.isBeneath(real, Bytes(literal: "/proc")) {
+            _ = ks_close(fd)
+            continue
+        }
         let r = ks_landlock_allow(ruleset, fd, access)
         _ = ks_close(fd)
         if r < 0 { return r }
@@ -79,7 +86,7 @@ func applyLandlock(_ s: SandboxSetup) -> Int32 {
 
 /// Every entry of `/` but `/proc`: where files may be opened for writing.
 func writableTopLevel() -> [Bytes] {
-    var buf = Bytes(repeating: 0, count: 8192)
+    var buf = Bytes(repeating: 0, count: 65536)
     let n = withCPath(Bytes(literal: "/")) { p in
         buf.withUnsafeMutableBufferPointer { b in
             b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { ks_list_dir(p, $0, b.count) }

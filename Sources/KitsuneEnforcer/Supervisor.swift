@@ -34,12 +34,15 @@ struct Supervisor {
         let pid = Int(n.pid)
         let enforce = judge.policy.mode == .enforce
         if n.arch != ks_audit_arch() || (ks_is_x86_64() == 1 && n.nr >= 0x4000_0000) {
-            // A foreign syscall ABI (only notified in audit mode; refused by the filter in enforce mode).
+            // A foreign syscall ABI (int 0x80, x32): reported, and refused in enforce mode.
+            guard ks_notif_id_valid(listener, n.id) == 1 else { return enforce ? ks_errno_eperm() : 0 }
             var v = Verdict()
             v.violations = [Violation(reason: .abi, subject: [], action: .block)]
             v.block = enforce
             let exe = readLink(procPath(pid, "/exe")) ?? Bytes(literal: "unknown")
-            report(v, executable: exe, argv: [Bytes(literal: "syscall:") + decimalBytes(Int(n.nr))], syscall: "foreign_abi", pid: pid)
+            // A loop of different foreign syscalls folds into one event per process (100 ms window).
+            report(v, executable: exe, argv: [Bytes(literal: "syscall:") + decimalBytes(Int(n.nr))], syscall: "foreign_abi", pid: pid,
+                   foldAs: [])
             return enforce ? ks_errno_eperm() : 0
         }
         oracle.pid = pid
@@ -100,7 +103,19 @@ struct Supervisor {
         }
         if exe.kind == .missing { return 0 }       // the kernel answers ENOENT itself (execvp's PATH walk)
         // The environment: for honeypot values, and for interpreters that take code from it (NODE_OPTIONS).
-        let env = judge.needsEnvironment(exe.path) ? (mem.stringArray(at: envPtr, maxCount: 4096) ?? []) : []
+        var env: [Bytes] = []
+        if judge.needsEnvironment(exe.path) {
+            guard let e = mem.stringArray(at: envPtr, maxCount: Limits.envCountMax) else {
+                // Needed but unreadable: decided like an unreadable command line.
+                guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
+                var v = Verdict()
+                v.violations = [Violation(reason: .drift, subject: [], action: .block)]
+                v.block = enforce
+                report(v, executable: exe.path, argv: argv, syscall: isExecveat ? "execveat" : "execve", pid: pid)
+                return enforce ? ks_errno_eacces() : 0
+            }
+            env = e
+        }
         let initial = initialPending && pid == commandPid
         if initial { initialPending = false }
         let attempt = ExecAttempt(executable: exe, argv: argv, cwd: cwd, environment: env, isInitial: initial)
@@ -117,10 +132,11 @@ struct Supervisor {
         return v.block ? ks_errno_eacces() : 0
     }
 
-    mutating func report(_ v: Verdict, executable: Bytes, argv: [Bytes], syscall: StaticString, pid: Int, trace: Bytes? = nil) {
+    mutating func report(_ v: Verdict, executable: Bytes, argv: [Bytes], syscall: StaticString, pid: Int, trace: Bytes? = nil,
+                         foldAs: [Bytes]? = nil) {
         // A shell walking PATH tries /usr/bin/cp, then /bin/cp: one file on merged-/usr systems, so
         // the same decision twice. The second is still refused, but not reported again.
-        let key = LastReport(pid: pid, executable: executable, argv: argv, block: v.block, time: ks_monotonic_ns())
+        let key = LastReport(pid: pid, executable: executable, argv: foldAs ?? argv, block: v.block, time: ks_monotonic_ns())
         if let last = lastReport, last.repeats(key) { lastReport = key; return }
         lastReport = key
         var digest: Bytes?

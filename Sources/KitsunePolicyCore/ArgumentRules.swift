@@ -38,11 +38,11 @@ extension ExecJudge {
             if a == Bytes(literal: "--") { i += 1; break }
             if a == [45] { return scripts + [stdin] }   // `-`: program from standard input
             guard a.first == 45 && a.count > 1 else { break }
-            if let (o, v) = attachedScript(a, rule) { scripts += scriptValues(v, option: o); i += 1; continue }
+            if let (o, v) = attachedScript(a, rule) { scripts += scriptValues(v, option: o, rule); i += 1; continue }
             let (name, inline) = splitOption(a)
             if rule.scriptOptions.contains(name) {
-                if let v = inline { scripts += scriptValues(v, option: name); i += 1 } else {
-                    if i + 1 < argv.count { scripts += scriptValues(argv[i + 1], option: name) }
+                if let v = inline { scripts += scriptValues(v, option: name, rule); i += 1 } else {
+                    if i + 1 < argv.count { scripts += scriptValues(argv[i + 1], option: name, rule) }
                     i += 2
                 }
                 continue
@@ -55,6 +55,12 @@ extension ExecJudge {
                 while j < a.count {
                     let letter: Bytes = [45, a[j]]
                     if rule.inlineOptions.contains(letter) { return scripts }
+                    if rule.scriptOptions.contains(letter) {
+                        // `perl -wIdir`, `awk -vx=1 -f…`: the rest of the word, or the next argument.
+                        if j + 1 < a.count { scripts += scriptValues(Bytes(a[(j + 1)...]), option: letter, rule); i += 1 }
+                        else { if i + 1 < argv.count { scripts += scriptValues(argv[i + 1], option: letter, rule) }; i += 2 }
+                        continue outer
+                    }
                     if rule.valueOptions.contains(letter) {
                         i += j == a.count - 1 ? 2 : 1
                         continue outer
@@ -82,14 +88,14 @@ extension ExecJudge {
     }
 
     /// The code locations in a script option's value: quotes removed, `file://` URLs turned into
-    /// paths, `:`-separated lists split (`-cp a.jar:/tmp`); `-javaagent:JAR=OPTIONS` keeps the jar.
-    func scriptValues(_ raw: Bytes, option: Bytes) -> [Bytes] {
+    /// paths, the rule's list options split on `:` (`-cp a.jar:/tmp`); `-javaagent:JAR=OPTIONS` keeps the jar.
+    func scriptValues(_ raw: Bytes, option: Bytes, _ rule: InterpreterRule) -> [Bytes] {
         var v = raw
         while let f = v.first, (f == 34 || f == 39), v.last == f, v.count >= 2 { v = Bytes(v.dropFirst().dropLast()) }
         if option.last == 58, let eq = v.firstIndex(of: 61) { v = Bytes(v[..<eq]) }
         let url = Bytes(literal: "file://")
         if v.hasPrefix(url) { return [percentDecoded(Bytes(v[url.count...]))] }
-        if option.last == 58 { return [v] }
+        guard rule.listOptions.contains(option) else { return [v] }
         return v.split(separator: 58).map { Bytes($0) }.filter { !$0.isEmpty }
     }
 
@@ -116,18 +122,19 @@ extension ExecJudge {
             if value.isEmpty { continue }
             if rule.environmentScripts.contains(name) { out.append(value) }
             if rule.environmentPaths.contains(name) {
-                // An empty entry means the working directory, as `.` does.
-                for dir in value.split(separator: 58, omittingEmptySubsequences: false) { out.append(dir.isEmpty ? [46] : Bytes(dir)) }
+                // Empty entries (the working directory to Python) are not judged: `${PYTHONPATH}:/x` is a
+                // common idiom, and a function's working directory may well be /tmp.
+                for dir in value.split(separator: 58) { out.append(Bytes(dir)) }
             }
             if rule.environmentOptions.contains(name) {
                 let words = value.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 10 }).map { Bytes($0) }
                 var i = 0
                 while i < words.count {
-                    if let (o, v) = attachedScript(words[i], rule) { out += scriptValues(v, option: o); i += 1; continue }
+                    if let (o, v) = attachedScript(words[i], rule) { out += scriptValues(v, option: o, rule); i += 1; continue }
                     let (option, inline) = splitOption(words[i])
                     if rule.scriptOptions.contains(option) {
-                        if let v = inline { out += scriptValues(v, option: option) }
-                        else if i + 1 < words.count { out += scriptValues(words[i + 1], option: option); i += 1 }
+                        if let v = inline { out += scriptValues(v, option: option, rule) }
+                        else if i + 1 < words.count { out += scriptValues(words[i + 1], option: option, rule); i += 1 }
                     }
                     i += 1
                 }

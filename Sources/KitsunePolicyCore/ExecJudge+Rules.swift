@@ -160,8 +160,7 @@ public struct ExecJudge {
 
     /// A dumper (`printenv NAME`) asked for one of these variables.
     func namesVariable(_ attempt: ExecAttempt, _ names: [Bytes]) -> Bool {
-        matches(Path.baseName(attempt.executable.path), policy.environmentDumpers)
-            && attempt.argv.dropFirst().contains { names.contains($0) }
+        dumper(attempt) != nil && attempt.argv.dropFirst().contains { names.contains($0) }
     }
 
     /// The function's real credentials: in the arguments (exfiltration), or an environment dump.
@@ -178,8 +177,22 @@ public struct ExecJudge {
     /// an environment block (`cat /proc/self/environ`, `curl -d @/proc/1/environ`).
     func dumpsEnvironment(_ attempt: ExecAttempt) -> Bool {
         if readsProcEnviron(attempt) { return true }
-        return matches(Path.baseName(attempt.executable.path), policy.environmentDumpers)
-            && attempt.argv.dropFirst().allSatisfy { $0.first == 45 || $0.contains(61) }
+        guard let rule = dumper(attempt) else { return false }
+        var i = 1
+        while i < attempt.argv.count {
+            let a = attempt.argv[i]
+            if a == Bytes(literal: "--") { return i + 1 == attempt.argv.count }
+            if rule.clearingOptions.contains(a) { return false }        // `env -i`: nothing inherited is printed
+            if rule.valueOptions.contains(a) { i += 2; continue }        // `env -u NAME`, `env -C DIR`
+            if a.first != 45 && !a.contains(61) { return false }          // a command (or a NAME) to run or print
+            i += 1
+        }
+        return true
+    }
+
+    func dumper(_ attempt: ExecAttempt) -> DumperRule? {
+        let base = Path.baseName(attempt.executable.path)
+        return policy.environmentDumpers.first { matches(base, $0.names) }
     }
 
     func readsProcEnviron(_ attempt: ExecAttempt) -> Bool {

@@ -29,6 +29,8 @@ public struct InterpreterRule {
     /// Options whose value is itself a script file to judge (`node --require FILE`); one ending in
     /// `:` or `=` takes its value attached (`-javaagent:FILE`).
     public var scriptOptions: [Bytes] = []
+    /// Script options whose value is a `:`-separated list of code locations (`java -cp a.jar:/tmp`).
+    public var listOptions: [Bytes] = []
     /// The first non-option argument is the program text itself (`awk 'PROGRAM'`), not a script file.
     public var inlineProgram = false
     /// Variables read as more command-line options (`NODE_OPTIONS`, `JAVA_TOOL_OPTIONS`).
@@ -42,6 +44,17 @@ public struct InterpreterRule {
     public var readsEnvironment: Bool {
         !environmentOptions.isEmpty || !environmentScripts.isEmpty || !environmentPaths.isEmpty
     }
+
+    public init() {}
+}
+
+/// A program that prints the environment when it is given no command or name (`env`, `printenv`).
+public struct DumperRule {
+    public var names: [Bytes] = []
+    /// Options taking a value (`env -u NAME`, `-C DIR`).
+    public var valueOptions: [Bytes] = []
+    /// Options after which nothing inherited is printed (`env -i`).
+    public var clearingOptions: [Bytes] = []
 
     public init() {}
 }
@@ -115,7 +128,7 @@ public struct Policy {
     /// Their values, read from the enforcer's environment at start (never from a file).
     public var credentialValues: [Bytes] = []
     /// Programs that print every variable when given no command (`env`, `printenv`).
-    public var environmentDumpers: [Bytes] = []
+    public var environmentDumpers: [DumperRule] = []
     /// Where events go: a file path, or `-` for standard output; nil for standard error.
     public var events: Bytes?
 

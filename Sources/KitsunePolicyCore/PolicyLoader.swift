@@ -86,7 +86,7 @@ public enum PolicyLoader {
         } else if k == Bytes(literal: "credential_variables") {
             policy.credentialVariables = try scalars(e)
         } else if k == Bytes(literal: "environment_dumpers") {
-            policy.environmentDumpers = try scalars(e)
+            policy.environmentDumpers = try rules(e).map { m throws(PolicyError) in try dumperRule(m) }
         } else if k == Bytes(literal: "honeypot") {
             try honeypot(e, into: &policy.honeypot)
         } else {
@@ -158,12 +158,25 @@ public enum PolicyLoader {
                 guard v == Bytes(literal: "inline") || v == Bytes(literal: "script") else { throw fail(e, "expected `script` or `inline`") }
                 r.inlineProgram = v == Bytes(literal: "inline")
             }
+            else if e.key == Bytes(literal: "lists") { r.listOptions = try scalars(e) }
             else if e.key == Bytes(literal: "env_options") { r.environmentOptions = try scalars(e) }
             else if e.key == Bytes(literal: "env_scripts") { r.environmentScripts = try scalars(e) }
             else if e.key == Bytes(literal: "env_paths") { r.environmentPaths = try scalars(e) }
-            else { throw fail(e, "unknown interpreter rule field (names, inline, value, script, program, env_options, env_scripts, env_paths)") }
+            else { throw fail(e, "unknown interpreter rule field (names, inline, value, script, lists, program, env_options, env_scripts, env_paths)") }
         }
         if r.names.isEmpty { throw PolicyError(line: m.first?.line ?? 0, field: Bytes(literal: "interpreters"), message: Bytes(literal: "rule without names")) }
+        return r
+    }
+
+    static func dumperRule(_ m: [DataEntry]) throws(PolicyError) -> DumperRule {
+        var r = DumperRule()
+        for e in m {
+            if e.key == Bytes(literal: "names") { r.names = try scalars(e) }
+            else if e.key == Bytes(literal: "value") { r.valueOptions = try scalars(e) }
+            else if e.key == Bytes(literal: "clears") { r.clearingOptions = try scalars(e) }
+            else { throw fail(e, "unknown environment dumper field (names, value, clears)") }
+        }
+        if r.names.isEmpty { throw PolicyError(line: m.first?.line ?? 0, field: Bytes(literal: "environment_dumpers"), message: Bytes(literal: "rule without names")) }
         return r
     }
 

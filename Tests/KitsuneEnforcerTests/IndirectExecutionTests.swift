@@ -110,6 +110,12 @@ final class IndirectExecutionTests: XCTestCase {
         let heredoc = try f.enforce([], ["/bin/sh", "-c", "/bin/sh <<'EOF'\necho HEREDOC RAN\nEOF\n/bin/bash -s <<'EOF'\necho BASH HEREDOC RAN\nEOF"])
         XCTAssertEqual(heredoc.stdout, "HEREDOC RAN\nBASH HEREDOC RAN\n", heredoc.stderr)
         XCTAssertTrue(heredoc.decisions.isEmpty, "\(heredoc.decisions)")
+        // A here-document larger than a pipe: bash keeps it in a temporary file it has already unlinked
+        // (every here-document on Amazon Linux 2's bash 4.2).
+        let big = "/bin/bash -c \"/bin/sh <<'EOF'\n# " + String(repeating: "y", count: 70_000) + "\necho BIG HEREDOC RAN\nEOF\""
+        let large = try f.enforce([], ["/bin/sh", "-c", big])
+        XCTAssertEqual(large.stdout, "BIG HEREDOC RAN\n", String(large.stderr.prefix(500)))
+        XCTAssertTrue(large.decisions.isEmpty, String(describing: large.decisions).prefix(500) + "")
         if let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
             let fed = try f.enforce([], [python, "-c", "import subprocess; print(subprocess.run(['\(python)', '-'], input=b'print(6*7)', capture_output=True).stdout.decode().strip())"])
             XCTAssertEqual(fed.stdout, "42\n", fed.stderr)

@@ -120,11 +120,12 @@ func buildFilter(_ spec: FilterSpec) -> [sock_filter]? {
     // Other ways to make file contents executable without an executable mapping request.
     let hPersonality = plan.watchMappings ? handler(Int32(KS_SYS_PERSONALITY)) : nil
     let hShmat = plan.watchMappings ? handler(Int32(KS_SYS_SHMAT)) : nil
-    // Signals, tracing and memory access aimed at the supervisor: first argument is the pid.
-    var pidFirst: [Int] = []
-    for s in [KS_SYS_TKILL, KS_SYS_TGKILL, KS_SYS_PIDFD_OPEN, KS_SYS_PROCESS_VM_READV,
-              KS_SYS_PROCESS_VM_WRITEV, KS_SYS_RT_SIGQUEUEINFO, KS_SYS_RT_TGSIGQUEUEINFO] {
-        if let l = handler(Int32(s)) { pidFirst.append(l) }
+    // Signals, tracing and memory access aimed at the supervisor: first argument is the pid (and the
+    // signal, where there is one, in the argument given).
+    var pidFirst: [(label: Int, signal: Int?)] = []
+    for (s, signal) in [(KS_SYS_TKILL, 1), (KS_SYS_TGKILL, 2), (KS_SYS_PIDFD_OPEN, nil), (KS_SYS_PROCESS_VM_READV, nil),
+                        (KS_SYS_PROCESS_VM_WRITEV, nil), (KS_SYS_RT_SIGQUEUEINFO, 1), (KS_SYS_RT_TGSIGQUEUEINFO, 2)] {
+        if let l = handler(Int32(s)) { pidFirst.append((l, signal)) }
     }
     let hKill = handler(Int32(KS_SYS_KILL))
     let hPtrace = handler(Int32(KS_SYS_PTRACE))
@@ -175,21 +176,34 @@ func buildFilter(_ spec: FilterSpec) -> [sock_filter]? {
         a.load(BPF.offArg(1))
         a.jump(BPF.jset, 0x8, refuse, lAllow)
     }
+    // Tampering is refused; with a supervisor it is also reported (it answers EPERM). A signal-0 probe
+    // (`kill(ppid, 0)`: is my parent alive?) is refused quietly.
+    let tamper: UInt32 = plan.supervisor ? notify : eperm
+    let lQuiet = a.returnLabel(eperm), lTamper = a.returnLabel(tamper)
+    func tamperIf(_ values: [UInt32], signal: Int?) {
+        guard let arg = signal else { return denyIfAny(&a, values, deny: tamper, otherwise: lAllow) }
+        let lMatch = a.newLabel()
+        for (i, v) in values.enumerated() { a.jump(BPF.jeq, v, lMatch, i == values.count - 1 ? lAllow : -1) }
+        if values.isEmpty { a.jump(BPF.jeq, 0, lAllow, lAllow) }
+        a.bind(lMatch)
+        a.load(BPF.offArg(arg))
+        a.jump(BPF.jeq, 0, lQuiet, lTamper)
+    }
     let pids = spec.protectedPids.map { UInt32(bitPattern: $0) }
-    for l in pidFirst {
+    for (l, signal) in pidFirst {
         a.bind(l)
         a.load(BPF.offArg(0))
-        denyIfAny(&a, pids, deny: eperm, otherwise: lAllow)
+        tamperIf(pids, signal: signal)
     }
     if let h = hKill {
         a.bind(h)
         a.load(BPF.offArg(0))
-        denyIfAny(&a, pids + [UInt32(bitPattern: -spec.protectedGroup), 0xFFFF_FFFF], deny: eperm, otherwise: lAllow)
+        tamperIf(pids + [UInt32(bitPattern: -spec.protectedGroup), 0xFFFF_FFFF], signal: 1)
     }
     if let h = hPtrace {
         a.bind(h)
         a.load(BPF.offArg(1))
-        denyIfAny(&a, pids, deny: eperm, otherwise: lAllow)
+        tamperIf(pids, signal: nil)
     }
     a.bind(lForeign)
     a.ret(foreign)

@@ -46,6 +46,17 @@ struct Supervisor {
             return enforce ? ks_errno_eperm() : 0
         }
         oracle.pid = pid
+        if let (call, pidArg) = tamperCall(n.nr) {
+            // The filter only notifies these when aimed at Kitsune's own processes: always refused.
+            guard ks_notif_id_valid(listener, n.id) == 1 else { return ks_errno_eperm() }
+            var v = Verdict()
+            v.violations = [Violation(reason: .tamper, subject: [], action: .block)]
+            v.block = true
+            let exe = readLink(procPath(pid, "/exe")) ?? Bytes(literal: "unknown")
+            report(v, executable: exe, argv: [Bytes(literal: call) + [40] + decimalBytes(Int(Int32(truncatingIfNeeded: n.arg(pidArg)))) + [41]],
+                   syscall: "tamper", pid: pid, foldAs: [])
+            return ks_errno_eperm()
+        }
         if n.nr == ks_nr(Int32(KS_SYS_PERSONALITY)) || n.nr == ks_nr(Int32(KS_SYS_SHMAT)) {
             // Only the dangerous flag is notified (READ_IMPLIES_EXEC, SHM_EXEC): no memory to read.
             guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
@@ -149,6 +160,19 @@ struct Supervisor {
         sink.decision(DecisionReport(verdict: v, executable: executable, argv: shown, syscall: syscall,
                                      pid: pid, sha256: digest, requestID: nil, traceID: trace))
     }
+}
+
+/// The name of a signal, trace or memory-access syscall the filter notifies only as tampering, and
+/// which argument holds the pid it aims at.
+func tamperCall(_ nr: Int32) -> (StaticString, Int)? {
+    let calls: [(Int32, StaticString)] = [
+        (Int32(KS_SYS_KILL), "kill"), (Int32(KS_SYS_TKILL), "tkill"), (Int32(KS_SYS_TGKILL), "tgkill"),
+        (Int32(KS_SYS_PIDFD_OPEN), "pidfd_open"), (Int32(KS_SYS_PTRACE), "ptrace"),
+        (Int32(KS_SYS_PROCESS_VM_READV), "process_vm_readv"), (Int32(KS_SYS_PROCESS_VM_WRITEV), "process_vm_writev"),
+        (Int32(KS_SYS_RT_SIGQUEUEINFO), "rt_sigqueueinfo"), (Int32(KS_SYS_RT_TGSIGQUEUEINFO), "rt_tgsigqueueinfo"),
+    ]
+    for (which, name) in calls where ks_nr(which) == nr { return (name, which == Int32(KS_SYS_PTRACE) ? 1 : 0) }
+    return nil
 }
 
 /// Identity of a reported decision: the same process, file, arguments and action.

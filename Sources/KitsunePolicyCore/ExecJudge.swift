@@ -59,6 +59,8 @@ public enum Reason {
     case nativeCode
     /// The function's real credentials in an exec's arguments, or an environment dump that holds them.
     case credentials
+    /// A signal, trace or memory access aimed at the enforcer's own processes (always refused).
+    case tamper
 
     /// Event spelling.
     public var name: Bytes {
@@ -73,6 +75,7 @@ public enum Reason {
         case .abi: return Bytes(literal: "syscall_abi")
         case .nativeCode: return Bytes(literal: "native_code")
         case .credentials: return Bytes(literal: "credentials")
+        case .tamper: return Bytes(literal: "tamper")
         }
     }
 }

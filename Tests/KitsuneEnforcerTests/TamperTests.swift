@@ -16,6 +16,12 @@ final class TamperTests: XCTestCase {
             let lines = r.stdout.split(separator: "\n").map(String.init)
             XCTAssertEqual(lines, ["ERR EPERM", "ERR EPERM", "ERR EPERM", "ERR EPERM", "ERR EPERM", "ERR EPERM", "ERR EINVAL", "OK"], mode)
             XCTAssertEqual(r.status, 0)
+            // Each attempt on the supervisor is reported (refused in both modes); the signal-0 probe
+            // `kill(-1, 0)` is refused quietly.
+            let tamper = r.decisions("tamper")
+            XCTAssertEqual(tamper.compactMap { ($0["argv"] as? [String])?.first?.split(separator: "(").first.map(String.init) },
+                           ["kill", "tgkill", "ptrace", "pidfd_open"], "\(mode): \(r.decisions)")
+            XCTAssertTrue(tamper.allSatisfy { $0["action"] as? String == "blocked" && $0["executable"] as? String == f.attack }, "\(tamper)")
         }
     }
 

@@ -186,6 +186,7 @@ public struct ExecJudge {
             let a = attempt.argv[i]
             if a == Bytes(literal: "--") { return i + 1 == attempt.argv.count }
             if rule.clearingOptions.contains(a) { return false }        // `env -i`: nothing inherited is printed
+            if rule.commandOptions.contains(where: { a.hasPrefix($0) }) { return false }   // `env -S "cmd"`: runs a command
             if rule.valueOptions.contains(a) { i += 2; continue }        // `env -u NAME`, `env -C DIR`
             if a.first != 45 && !a.contains(61) { return false }          // a command (or a NAME) to run or print
             i += 1

@@ -55,6 +55,8 @@ public struct DumperRule {
     public var valueOptions: [Bytes] = []
     /// Options after which nothing inherited is printed (`env -i`).
     public var clearingOptions: [Bytes] = []
+    /// Options whose value is a command to run (`env -S "sh -c …"`, `-S…`, `--split-string=…`).
+    public var commandOptions: [Bytes] = []
 
     public init() {}
 }

@@ -174,7 +174,8 @@ public enum PolicyLoader {
             if e.key == Bytes(literal: "names") { r.names = try scalars(e) }
             else if e.key == Bytes(literal: "value") { r.valueOptions = try scalars(e) }
             else if e.key == Bytes(literal: "clears") { r.clearingOptions = try scalars(e) }
-            else { throw fail(e, "unknown environment dumper field (names, value, clears)") }
+            else if e.key == Bytes(literal: "command") { r.commandOptions = try scalars(e) }
+            else { throw fail(e, "unknown environment dumper field (names, value, clears, command)") }
         }
         if r.names.isEmpty { throw PolicyError(line: m.first?.line ?? 0, field: Bytes(literal: "environment_dumpers"), message: Bytes(literal: "rule without names")) }
         return r

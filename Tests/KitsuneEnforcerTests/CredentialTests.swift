@@ -32,7 +32,7 @@ final class CredentialTests: XCTestCase {
 
     func testOrdinaryUsesOfTheEnvironmentAreUntouched() throws {
         let script = """
-        env FOO=1 /bin/true && printenv HOME >/dev/null && /usr/bin/env sh -c 'echo child-ok'
+        env FOO=1 /bin/true && printenv HOME >/dev/null && /usr/bin/env sh -c 'echo child-ok' && env -S 'true x'
         echo "$AWS_SECRET_ACCESS_KEY" | /usr/bin/wc -c
         """
         let r = try f.enforce([], ["/bin/sh", "-c", script], environment: ["AWS_SECRET_ACCESS_KEY": secret])

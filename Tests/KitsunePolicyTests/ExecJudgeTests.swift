@@ -178,6 +178,7 @@ final class ExecJudgeTests: XCTestCase {
         env.names = [Bytes("env".utf8)]
         env.valueOptions = [Bytes("-u".utf8), Bytes("-C".utf8)]
         env.clearingOptions = [Bytes("-i".utf8)]
+        env.commandOptions = [Bytes("-S".utf8), Bytes("--split-string".utf8)]
         policy.environmentDumpers = [env]
         oracle.add("/usr/bin/env")
         oracle.add("/usr/bin/curl")
@@ -191,6 +192,9 @@ final class ExecJudgeTests: XCTestCase {
         XCTAssertEqual(reasons(judge("/usr/bin/env", ["env", "-u", "X", "-C", "/tmp"])), ["credentials"], "value options are not commands")
         XCTAssertTrue(judge("/usr/bin/env", ["env", "-i"]).isClean, "env -i prints nothing inherited")
         XCTAssertTrue(judge("/usr/bin/env", ["env", "-u", "X", "sh"]).isClean)
+        for split in [["env", "-S", "sh -c 'echo x'"], ["env", "-Ssh -c x"], ["env", "--split-string=sh -c x"]] {
+            XCTAssertTrue(judge("/usr/bin/env", split).isClean, "\(split): -S runs a command")
+        }
         XCTAssertTrue(judge("/usr/bin/env", ["env", "A=1", "sh"]).isClean)
         XCTAssertTrue(judge("/usr/bin/curl", ["curl", "https://x/"]).isClean)
         policy.credentials = .report

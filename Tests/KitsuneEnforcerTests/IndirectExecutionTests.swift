@@ -102,7 +102,7 @@ final class IndirectExecutionTests: XCTestCase {
         }
         // A named pipe in a writable place, fed by another process.
         let fifo = "\(f.writable.path)/ff-\(UUID().uuidString)"
-        let named = try f.enforce([], ["/bin/sh", "-c", "mkfifo \(fifo); (timeout 5 cat \(sh) > \(fifo) &); /bin/sh \(fifo); echo exit=$?; cat \(fifo) >/dev/null; rm -f \(fifo)"])
+        let named = try f.enforce([], ["/bin/sh", "-c", "mkfifo \(fifo); (timeout 5 cat \(sh) > \(fifo) &); /bin/sh \(fifo); echo exit=$?; timeout 5 cat \(fifo) >/dev/null; rm -f \(fifo)"])
         XCTAssertFalse(named.stdout.contains("SCRIPT RAN"), named.stdout)
         XCTAssertEqual(named.decisions("interpreter_script").first?["action"] as? String, "blocked", "\(named.events)")
         // A program the parent writes itself (a here-document, `subprocess.run([...], input=CODE)`) is

@@ -41,13 +41,6 @@ extension ProcOracle {
 
     /// The numeric entries of a directory (pids in /proc, descriptors in /proc/PID/fd).
     func numericEntries(_ dir: Bytes, capacity: Int) -> [Int] {
-        var buf = Bytes(repeating: 0, count: capacity)
-        let n = withCPath(dir) { p in
-            buf.withUnsafeMutableBufferPointer { b in
-                b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { ks_list_dir(p, $0, b.count) }
-            }
-        }
-        guard n > 0 else { return [] }
-        return buf[0..<n].split(separator: 0).compactMap { Bytes($0).decimalValue() }
+        listDirectory(dir, capacity: capacity).compactMap { $0.decimalValue() }
     }
 }

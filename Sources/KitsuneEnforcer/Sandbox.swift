@@ -86,16 +86,7 @@ func applyLandlock(_ s: SandboxSetup) -> Int32 {
 
 /// Every entry of `/` but `/proc`: where files may be opened for writing.
 func writableTopLevel() -> [Bytes] {
-    var buf = Bytes(repeating: 0, count: 65536)
-    let n = withCPath(Bytes(literal: "/")) { p in
-        buf.withUnsafeMutableBufferPointer { b in
-            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { ks_list_dir(p, $0, b.count) }
-        }
-    }
-    guard n > 0 else { return [] }
-    return buf[0..<Int(n)].split(separator: 0).compactMap { name in
-        name.elementsEqual(Bytes(literal: "proc")) ? nil : [47] + Bytes(name)
-    }
+    listDirectory([47]).compactMap { $0 == Bytes(literal: "proc") ? nil : [47] + $0 }
 }
 
 /// In allowlist mode the kernel must also let the wrapped command and the interpreters of every

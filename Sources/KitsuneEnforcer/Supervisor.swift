@@ -36,24 +36,19 @@ struct Supervisor {
         if n.arch != ks_audit_arch() || (ks_is_x86_64() == 1 && n.nr >= 0x4000_0000) {
             // A foreign syscall ABI (int 0x80, x32): reported, and refused in enforce mode.
             guard ks_notif_id_valid(listener, n.id) == 1 else { return enforce ? ks_errno_eperm() : 0 }
-            var v = Verdict()
-            v.violations = [Violation(reason: .abi, subject: [], action: .block)]
-            v.block = enforce
-            let exe = readLink(procPath(pid, "/exe")) ?? Bytes(literal: "unknown")
             // A loop of different foreign syscalls folds into one event per process (100 ms window).
-            report(v, executable: exe, argv: [Bytes(literal: "syscall:") + decimalBytes(Int(n.nr))], syscall: "foreign_abi", pid: pid,
-                   foldAs: [])
+            report(single(.abi), executable: executableName(pid), argv: [Bytes(literal: "syscall:") + decimalBytes(Int(n.nr))],
+                   syscall: "foreign_abi", pid: pid, foldAs: [])
             return enforce ? ks_errno_eperm() : 0
         }
         oracle.pid = pid
         if let (call, pidArg) = tamperCall(n.nr) {
             // The filter only notifies these when aimed at Kitsune's own processes: always refused.
             guard ks_notif_id_valid(listener, n.id) == 1 else { return ks_errno_eperm() }
-            var v = Verdict()
-            v.violations = [Violation(reason: .tamper, subject: [], action: .block)]
-            v.block = true
-            let exe = readLink(procPath(pid, "/exe")) ?? Bytes(literal: "unknown")
-            report(v, executable: exe, argv: [Bytes(literal: call) + [40] + decimalBytes(Int(Int32(truncatingIfNeeded: n.arg(pidArg)))) + [41]],
+            var v = single(.tamper)
+            v.block = true                       // in audit mode too: it protects the monitor, not the function
+            report(v, executable: executableName(pid),
+                   argv: [Bytes(literal: call) + [40] + decimalBytes(Int(Int32(truncatingIfNeeded: n.arg(pidArg)))) + [41]],
                    syscall: "tamper", pid: pid, foldAs: [])
             return ks_errno_eperm()
         }
@@ -61,12 +56,9 @@ struct Supervisor {
             // Only the dangerous flag is notified (READ_IMPLIES_EXEC, SHM_EXEC): no memory to read.
             guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
             let personality = n.nr == ks_nr(Int32(KS_SYS_PERSONALITY))
-            var v = Verdict()
-            v.violations = [Violation(reason: .nativeCode, subject: [], action: judge.policy.nativeCode)]
-            v.block = enforce && judge.policy.nativeCode == .block
-            let exe = readLink(procPath(pid, "/exe")) ?? Bytes(literal: "unknown")
+            let v = single(.nativeCode, judge.policy.nativeCode)
             let call = personality ? Bytes(literal: "personality(READ_IMPLIES_EXEC)") : Bytes(literal: "shmat(SHM_EXEC)")
-            report(v, executable: exe, argv: [call], syscall: personality ? "personality" : "shmat", pid: pid)
+            report(v, executable: executableName(pid), argv: [call], syscall: personality ? "personality" : "shmat", pid: pid)
             return v.block ? ks_errno_eperm() : 0
         }
         if n.nr == ks_nr(Int32(KS_SYS_MMAP)) {
@@ -96,10 +88,7 @@ struct Supervisor {
             // (seccomp_unotify(2)): a dead or interrupted target gets no answer and no event.
             guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
             // Unreadable (e.g. the process made itself undumpable): fail closed in enforce mode.
-            var v = Verdict()
-            v.violations = [Violation(reason: .drift, subject: [], action: .block)]
-            v.block = enforce
-            report(v, executable: Bytes(literal: "unreadable"), argv: [], syscall: isExecveat ? "execveat" : "execve", pid: pid)
+            report(single(.drift), executable: Bytes(literal: "unreadable"), argv: [], syscall: isExecveat ? "execveat" : "execve", pid: pid)
             return enforce ? ks_errno_eacces() : 0
         }
         var exe: FileFacts
@@ -119,10 +108,7 @@ struct Supervisor {
             guard let e = mem.stringArray(at: envPtr, maxCount: Limits.envCountMax) else {
                 // Needed but unreadable: decided like an unreadable command line.
                 guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
-                var v = Verdict()
-                v.violations = [Violation(reason: .drift, subject: [], action: .block)]
-                v.block = enforce
-                report(v, executable: exe.path, argv: argv, syscall: isExecveat ? "execveat" : "execve", pid: pid)
+                report(single(.drift), executable: exe.path, argv: argv, syscall: isExecveat ? "execveat" : "execve", pid: pid)
                 return enforce ? ks_errno_eacces() : 0
             }
             env = e
@@ -142,6 +128,17 @@ struct Supervisor {
         report(v, executable: exe.path, argv: argv, syscall: isExecveat ? "execveat" : "execve", pid: pid, trace: trace)
         return v.block ? ks_errno_eacces() : 0
     }
+
+    /// A verdict of one rule, about no particular file: blocked when `action` is `block` in enforce mode.
+    func single(_ reason: Reason, _ action: ControlAction = .block) -> Verdict {
+        var v = Verdict()
+        v.violations = [Violation(reason: reason, subject: [], action: action)]
+        v.block = judge.policy.mode == .enforce && action == .block
+        return v
+    }
+
+    /// The executable of a target, for events about a syscall rather than an exec.
+    func executableName(_ pid: Int) -> Bytes { readLink(procPath(pid, "/exe")) ?? Bytes(literal: "unknown") }
 
     mutating func report(_ v: Verdict, executable: Bytes, argv: [Bytes], syscall: StaticString, pid: Int, trace: Bytes? = nil,
                          foldAs: [Bytes]? = nil) {

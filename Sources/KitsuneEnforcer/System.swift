@@ -123,3 +123,15 @@ func reapChild(_ pid: Int32, by deadline: Int64, stepMs: Int32 = 1, status: inou
         _ = ks_poll(nil, 0, nil, stepMs)
     }
 }
+
+/// The entry names of a directory (without `.` and `..`); names beyond `capacity` bytes are left out.
+func listDirectory(_ dir: Bytes, capacity: Int = 65536) -> [Bytes] {
+    var buf = Bytes(repeating: 0, count: capacity)
+    let n = withCPath(dir) { p in
+        buf.withUnsafeMutableBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { ks_list_dir(p, $0, b.count) }
+        }
+    }
+    guard n > 0 else { return [] }
+    return buf[0..<n].split(separator: 0).map { Bytes($0) }
+}

@@ -8,6 +8,7 @@
 //   kitsune-enforcer (Embedded Swift, static) → CKitsuneSys + the KitsunePolicyCore sources
 //     (compiled into it through the symlink Sources/KitsuneEnforcer/PolicyCore).
 //   kitsune-ship (Embedded Swift, static) → CKitsuneSys, CKitsuneTLS (OpenSSL, static)
+//   KitsuneServer (the control plane) → KitsunePolicy, KitsuneFindings, Hummingbird, GRDB, PostgresNIO
 import PackageDescription
 
 /// The enforcer is Embedded Swift, linked fully static (no glibc version requirements at run time).
@@ -25,6 +26,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        // The control plane (`kitsune server`): HTTP(S), SQLite, PostgreSQL.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Raw syscalls (Landlock, seccomp, user notification, process memory) with fixed arity.
@@ -76,9 +82,22 @@ let package = Package(
                 resources: [.copy("Data")]),
         .target(name: "KitsuneLambda", dependencies: ["KitsunePolicy", "KitsuneScanner", "CKitsuneZlib"], path: "Sources/KitsuneLambda",
                 resources: [.copy("Data")]),
+        // The control plane: store (SQLite or PostgreSQL), API, background jobs, its resources
+        // (migrations, openapi.yaml). Depends on the policy and findings modules, never the reverse.
+        .target(name: "KitsuneServer",
+                dependencies: ["KitsunePolicy", "KitsuneFindings",
+                               .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "HummingbirdCore", package: "hummingbird"),
+                               .product(name: "HummingbirdTLS", package: "hummingbird"),
+                               .product(name: "HTTPTypes", package: "swift-http-types"),
+                               .product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "PostgresNIO", package: "postgres-nio"),
+                               .product(name: "Crypto", package: "swift-crypto")],
+                path: "Sources/KitsuneServer",
+                resources: [.copy("ServerData")]),
         .executableTarget(
             name: "kitsune",
-            dependencies: ["KitsunePolicy", "KitsuneScanner", "KitsuneAWS", "KitsunePosture", "KitsuneLambda", "KitsuneFindings",
+            dependencies: ["KitsunePolicy", "KitsuneScanner", "KitsuneAWS", "KitsunePosture", "KitsuneLambda", "KitsuneFindings", "KitsuneServer",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/kitsune"
         ),
@@ -97,7 +116,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KitsunePostureTests", dependencies: ["KitsunePosture", "KitsuneAWS", "KitsuneFindings"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "KitsuneLambdaTests", dependencies: ["KitsuneLambda", "KitsunePolicy", "kitsune"],
+        .testTarget(name: "KitsuneLambdaTests", dependencies: ["KitsuneLambda", "KitsunePolicy", "KitsuneServer", "kitsune"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "KitsuneServerTests", dependencies: ["KitsuneServer", "Yams", "kitsune"]),
     ]
 )

@@ -8,6 +8,9 @@ struct Configuration {
     var manifest: ManifestIndex?
     /// System roots given explicitly (a missing one is an error); defaults that are missing are skipped.
     var explicitSystem = false
+    /// `--check` only: paths whose existence is a run-time fact, left unchecked (a layer is built on a
+    /// machine without `/var/task`).
+    var runTimeOnly: [Bytes] = []
 }
 
 /// A configuration error: printed as one line, exit 2, nothing started.
@@ -46,10 +49,16 @@ func loadConfiguration(_ o: Options) throws(ConfigError) -> Configuration {
     }
 
     // Canonical paths: exec'd files are judged by their resolved path (/bin/sh → /usr/bin/dash).
+    // `--check` validates what is known at build time; where a directory or the manifest exists is
+    // learnt at run time.
+    var runTimeOnly: [Bytes] = []
     var packages: [Bytes] = []
     for p in policy.packageRoots {
         guard p.first == 47 else { throw ConfigError(Bytes(literal: "package directory must be absolute: ") + p) }
-        guard let c = canonicalDirectory(p) else { throw ConfigError(Bytes(literal: "package directory does not exist or is not a directory: ") + p) }
+        guard let c = canonicalDirectory(p) else {
+            if o.check { packages.append(p); runTimeOnly.append(p); continue }
+            throw ConfigError(Bytes(literal: "package directory does not exist or is not a directory: ") + p)
+        }
         packages.append(c)
     }
     var systems: [Bytes] = []
@@ -57,6 +66,8 @@ func loadConfiguration(_ o: Options) throws(ConfigError) -> Configuration {
         guard p.first == 47 else { throw ConfigError(Bytes(literal: "system directory must be absolute: ") + p) }
         if let c = canonicalDirectory(p) {
             if !systems.contains(c) { systems.append(c) }
+        } else if explicitSystem && o.check {
+            if !systems.contains(p) { systems.append(p); runTimeOnly.append(p) }
         } else if explicitSystem {
             throw ConfigError(Bytes(literal: "system directory does not exist or is not a directory: ") + p)
         }
@@ -72,8 +83,13 @@ func loadConfiguration(_ o: Options) throws(ConfigError) -> Configuration {
     var manifest: ManifestIndex?
     if let m = policy.manifest {
         let (text, err) = readFile(m, limit: 64 << 20)
-        guard let text else { throw ConfigError(Bytes(literal: "cannot read manifest ") + m + Bytes(literal: ": ") + errorText(err)) }
-        do { manifest = try ManifestIndex.parse(text) } catch { throw ConfigError(error.render(file: m)) }
+        if let text {
+            do { manifest = try ManifestIndex.parse(text) } catch { throw ConfigError(error.render(file: m)) }
+        } else if o.check && err == ks_errno_enoent() {
+            runTimeOnly.append(m)
+        } else {
+            throw ConfigError(Bytes(literal: "cannot read manifest ") + m + Bytes(literal: ": ") + errorText(err))
+        }
     }
-    return Configuration(policy: policy, manifest: manifest, explicitSystem: explicitSystem)
+    return Configuration(policy: policy, manifest: manifest, explicitSystem: explicitSystem, runTimeOnly: runTimeOnly)
 }

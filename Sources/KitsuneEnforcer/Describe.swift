@@ -63,5 +63,6 @@ func policyReport(_ config: Configuration) -> Bytes {
     w.int("honeypot_values", p.honeypot.values.count)
     w.strings("honeypot_files", p.honeypot.files)
     if let e = p.events { w.string("events", e) }
+    w.strings("checked_at_run_time", config.runTimeOnly)
     return w.line()
 }

@@ -69,4 +69,37 @@ final class LayerBuildTests: LambdaTestCase {
         }
         XCTAssertThrowsError(try LayerBuilder.archive(enforcer: URL(fileURLWithPath: "/etc/hostname"), policy: nil))
     }
+
+    /// A layer is built on a CI runner or a laptop, not in Lambda: whether `/var/task` exists there is
+    /// a run-time fact. Build-time validation checks syntax, values and the files the policy names
+    /// inside the layer itself.
+    func testLayerBuildsOnAMachineWithoutTheFunctionsDirectories() throws {
+        let enforcer = try Fixture.enforcerBinary()
+        let dir = try Fixture.temporaryDirectory()
+        let missing = dir.appendingPathComponent("no-such-task").path   // stands for /var/task on a build machine
+        let policy = dir.appendingPathComponent("policy.yaml")
+        try "version: 1\nmode: enforce\npackage: [\(missing), /opt]\nsystem: [/usr, \(missing)-system]\nmanifest: \(missing)/manifest.json\n"
+            .write(to: policy, atomically: true, encoding: .utf8)
+        let entries = try LayerBuilder.entries(enforcer: enforcer, policy: policy)
+        XCTAssertEqual(entries.first { $0.path == "kitsune/policy.yaml" }?.data, try Data(contentsOf: policy))
+        XCTAssertEqual(try LayerBuilder.validate(policy: policy, with: enforcer).sorted(),
+                       [missing, missing + "-system", missing + "/manifest.json"].sorted())
+        XCTAssertFalse(FileManager.default.fileExists(atPath: missing), "validation creates nothing")
+
+        // At run time the same policy still refuses to start without its package directory.
+        XCTAssertThrowsError(try Fixture.run([enforcer.path, "--policy", policy.path, "--", "/bin/true"], tool: "kitsune-enforcer")) {
+            XCTAssertTrue("\($0)".contains("package directory does not exist or is not a directory: \(missing)"), "\($0)")
+        }
+
+        // A file the policy places inside the Kitsune layer must be one of the layer's files.
+        try "version: 1\nmanifest: /opt/kitsune/manifest.json\n".write(to: policy, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LayerBuilder.entries(enforcer: enforcer, policy: policy)) {
+            XCTAssertTrue("\($0)".contains("names /opt/kitsune/manifest.json, which is inside the Kitsune layer"), "\($0)")
+        }
+        // Relative paths are still refused at build time.
+        try "version: 1\npackage: [var/task]\n".write(to: policy, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LayerBuilder.entries(enforcer: enforcer, policy: policy)) {
+            XCTAssertTrue("\($0)".contains("must be absolute"), "\($0)")
+        }
+    }
 }

@@ -14,18 +14,26 @@ struct SandboxLayout {
     let opt: String
     let runtime: String
     let tmp: String
+    /// Mount points the host lacks, provided inside the sandbox's namespace only.
+    let shadow: MountPointShadow
 
-    /// Sandbox path → host path, in mount order.
-    var mounts: [SandboxMount] {
+    /// Where the sandbox's own directories are mounted.
+    static let targets = ["/var/task", "/opt", "/var/runtime", "/tmp"]
+
+    /// Sandbox path → host path of the sandbox's own directories.
+    var packageMounts: [SandboxMount] {
         [SandboxMount(source: task, target: "/var/task", readOnly: true),
          SandboxMount(source: opt, target: "/opt", readOnly: true),
          SandboxMount(source: runtime, target: "/var/runtime", readOnly: true),
          SandboxMount(source: tmp, target: "/tmp", readOnly: false)]
     }
 
+    /// Every mount, in order: the shadowed mount points first, then the sandbox's directories.
+    var mounts: [SandboxMount] { shadow.mounts + packageMounts }
+
     /// Maps a path inside the sandbox to the host path it will show.
     func hostPath(_ sandboxPath: String) -> String? {
-        for m in mounts where sandboxPath == m.target || sandboxPath.hasPrefix(m.target + "/") {
+        for m in packageMounts where sandboxPath == m.target || sandboxPath.hasPrefix(m.target + "/") {
             return m.source + sandboxPath.dropFirst(m.target.count)
         }
         return nil
@@ -45,16 +53,15 @@ struct SandboxLayout {
             chmod(tmp, 0o700)
             let task = try stage(configuration.code, into: root + "/task", name: "code")
             for layer in configuration.layers { _ = try stage(layer, into: opt, name: "layer", merge: true) }
-            for mountPoint in ["/var/task", "/var/runtime", "/opt"] where !fm.fileExists(atPath: mountPoint) {
-                try fm.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-            }
-            return SandboxLayout(root: root, task: task, opt: opt, runtime: runtimeDirectory.path, tmp: tmp)
+            // Nothing is created on the host: missing mount points exist only in the sandbox.
+            let shadow = try MountPointShadow.prepare(for: targets, under: root)
+            return SandboxLayout(root: root, task: task, opt: opt, runtime: runtimeDirectory.path, tmp: tmp, shadow: shadow)
         } catch let error as EmulatorError {
             try? fm.removeItem(atPath: root)
             throw error
         } catch {
             try? fm.removeItem(atPath: root)
-            throw .sandboxUnavailable("cannot create mount points /var/task, /var/runtime, /opt: \(error.localizedDescription)")
+            throw .system("cannot stage the sandbox in \(root): \(error.localizedDescription)")
         }
     }
 

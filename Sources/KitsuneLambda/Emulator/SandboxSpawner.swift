@@ -8,6 +8,8 @@ struct SandboxMount: Equatable {
     var source: String
     var target: String
     var readOnly: Bool
+    /// Bound as it is on the host (recursively, flags kept): the shadowed mount points.
+    var passThrough = false
 }
 
 /// What to start inside the sandbox.
@@ -60,7 +62,7 @@ struct SandboxSpawner {
         let envp = CStringArray(spec.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
         let mountSources = CStringArray(spec.mounts.map(\.source))
         let mountTargets = CStringArray(spec.mounts.map(\.target))
-        let mountRO = spec.mounts.map(\.readOnly)
+        let mountRO = spec.mounts.map(\.readOnly), mountPass = spec.mounts.map(\.passThrough)
         defer { free(cExe); free(cwd); free(root) }
         let devnull = open("/dev/null", O_RDWR | O_CLOEXEC)
         guard devnull >= 0 else { throw .system("open /dev/null: \(errnoText(errno))") }
@@ -91,6 +93,7 @@ struct SandboxSpawner {
             while i < mountCount {
                 let target = mountTargets.pointers[i]
                 if mount(mountSources.pointers[i], target, nil, UInt(MS_BIND | MS_REC), nil) != 0 { fail(3) }
+                if mountPass[i] { i += 1; continue }
                 var flags = UInt(MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV)
                 if mountRO[i] { flags |= UInt(MS_RDONLY) }
                 if mount(nil, target, nil, flags, nil) != 0 { fail(4) }

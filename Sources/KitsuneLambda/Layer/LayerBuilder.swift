@@ -30,7 +30,12 @@ public enum LayerBuilder {
         if let policy {
             guard let d = FileManager.default.contents(atPath: policy.path) else { throw Failure(description: "cannot read policy \(policy.path)") }
             policyData = d
-            try validate(policy: policy, with: enforcer)
+            let deferred = try validate(policy: policy, with: enforcer)
+            // Paths inside this layer are known now: a policy may not name a file the layer lacks.
+            let layerFiles = ["kitsune/bin/kitsune-enforcer", "kitsune/bin/kitsune-ship", "kitsune/policy.yaml", "kitsune/wrapper"]
+            for path in deferred where path.hasPrefix("/opt/kitsune/") && !layerFiles.contains(String(path.dropFirst(5))) {
+                throw Failure(description: "\(policy.path): names \(path), which is inside the Kitsune layer but not one of its files (\(layerFiles.map { "/opt/" + $0 }.joined(separator: ", ")))")
+            }
         } else {
             policyData = try resource("policy.yaml")
         }
@@ -73,19 +78,31 @@ public enum LayerBuilder {
     }
 
     /// The policy must load in the enforcer itself: a layer with a broken policy would fail every init.
-    static func validate(policy: URL, with enforcer: URL) throws {
+    /// What only the function's machine can tell (does `/var/task` exist) is left to run time: the
+    /// paths the enforcer deferred are returned.
+    @discardableResult
+    static func validate(policy: URL, with enforcer: URL) throws -> [String] {
         let p = Process()
         p.executableURL = enforcer
         p.arguments = ["--policy", policy.path, "--check"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
+        // The report on a pipe, errors in a file: neither output can block the other.
+        let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("kitsune-check-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: errFile.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw Failure(description: "cannot create a temporary file in \(FileManager.default.temporaryDirectory.path)")
+        }
+        defer { try? FileManager.default.removeItem(at: errFile) }
+        let out = Pipe()
+        p.standardError = try FileHandle(forWritingTo: errFile)
+        p.standardOutput = out
         try p.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let report = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        let message = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
         guard p.terminationStatus == 0 else {
             throw Failure(description: message.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "kitsune-enforcer: ", with: ""))
         }
+        let object = (try? JSONSerialization.jsonObject(with: report)) as? [String: Any]
+        return object?["checked_at_run_time"] as? [String] ?? []
     }
 
     static func resource(_ name: String) throws -> Data {

@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Work that must run on exactly one replica at a time (retention today; the reconciler of policies
+/// next): each replica tries to take the `jobs` lease every `interval`; the holder renews it and
+/// runs the jobs; when it dies, the lease expires after `ttl` and another replica takes over.
+public struct BackgroundJobs: Service {
+    /// One job run by the lease holder at every tick.
+    public typealias Job = @Sendable (ServerStore) async throws -> Void
+
+    public let store: ServerStore
+    /// This process's name in the lease table.
+    public let holder: String
+    public var interval: Duration = .seconds(10)
+    public var ttlMs: Int64 = 30_000
+    public var jobs: [(name: String, run: Job)]
+    let logger: Logger
+    let onLeadership: @Sendable (Bool) -> Void
+
+    public init(store: ServerStore, holder: String? = nil, jobs: [(name: String, run: Job)],
+                logger: Logger = Logger(label: "kitsune.jobs"), onLeadership: @escaping @Sendable (Bool) -> Void = { _ in }) {
+        self.store = store
+        self.holder = holder ?? "kitsune-" + randomHex(bytes: 8)
+        self.jobs = jobs
+        self.logger = logger
+        self.onLeadership = onLeadership
+    }
+
+    public func run() async throws {
+        var leader = false
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let isLeader = (try? await store.acquireLease("jobs", holder: holder, ttlMs: ttlMs)) ?? false
+            if isLeader != leader {
+                leader = isLeader
+                onLeadership(leader)
+                logger.info("\(leader ? "took" : "lost") the background-jobs lease", metadata: ["holder": "\(holder)"])
+            }
+            if leader {
+                for job in jobs {
+                    do { try await job.run(store) } catch {
+                        logger.warning("background job \(job.name) failed: \(error)")
+                    }
+                }
+            }
+            try? await Task.sleep(for: interval)
+        }
+        if leader { try? await store.releaseLease("jobs", holder: holder) }
+    }
+
+    /// Retention: deletes events older than `retentionMs` in steps of `step` rows, pausing between
+    /// steps so ingest is never stalled, at most `maxSteps` a tick.
+    public static func retention(retentionMs: Int64, step: Int = 5000, maxSteps: Int = 20,
+                                 metrics: ServerMetrics? = nil) -> (name: String, run: Job) {
+        ("retention", { store in
+            let cutoff = Timestamps.nowMs() - retentionMs
+            for _ in 0..<maxSteps {
+                let deleted = try await store.pruneEvents(olderThan: cutoff, limit: step)
+                metrics?.add("kitsune_events_pruned_total", deleted)
+                if deleted < step { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        })
+    }
+}

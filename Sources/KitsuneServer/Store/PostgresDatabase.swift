@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The shared store: PostgreSQL (15 and later), for any number of server replicas. The connection
+/// pool reconnects by itself: while the database is down, calls fail with `.unavailable` (HTTP 503)
+/// and the server recovers when it is back, without a restart.
+public final class PostgresDatabase: SQLDatabase {
+    public let dialect = SQLDialect.postgres
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+
+    /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=disable|require]`, or
+    /// `postgres://USER@/DB?host=/socket/dir` for a Unix socket).
+    public init(url: String, logger: Logger = Logger(label: "kitsune.postgres")) throws(StoreError) {
+        let configuration = try Self.configuration(from: url)
+        self.logger = logger
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+    }
+
+    deinit { runner.cancel() }
+
+    public func query(_ statement: SQLStatement) async throws(StoreError) -> [SQLRow] {
+        do {
+            return try await Self.rows(client.query(try Self.query(statement, dialect), logger: logger))
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    public func transaction(_ statements: [SQLStatement]) async throws(StoreError) -> [[SQLRow]] {
+        do {
+            let queries = try statements.map { try Self.query($0, dialect) }
+            return try await client.withTransaction(logger: logger) { connection in
+                var results: [[SQLRow]] = []
+                for query in queries {
+                    results.append(try await Self.rows(connection.query(query, logger: self.logger)))
+                }
+                return results
+            }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    public func close() async {
+        runner.cancel()
+    }
+
+    private static func query(_ statement: SQLStatement, _ dialect: SQLDialect) throws -> PostgresQuery {
+        var binds = PostgresBindings(capacity: statement.binds.count)
+        for value in statement.binds {
+            switch value {
+            case .null: binds.appendNull()
+            case .int(let v): try binds.append(v)
+            case .text(let v): try binds.append(v)
+            case .real(let v): try binds.append(v)
+            }
+        }
+        return PostgresQuery(unsafeSQL: dialect.render(statement.sql), binds: binds)
+    }
+
+    private static func rows(_ sequence: PostgresRowSequence) async throws -> [SQLRow] {
+        var rows: [SQLRow] = []
+        for try await row in sequence {
+            var values: [SQLValue] = []
+            values.reserveCapacity(row.count)
+            for cell in row {
+                guard cell.bytes != nil else { values.append(.null); continue }
+                switch cell.dataType {
+                case .int2, .int4, .int8: values.append(.int(try cell.decode(Int64.self)))
+                case .float4, .float8: values.append(.real(try cell.decode(Double.self)))
+                case .bool: values.append(.int(try cell.decode(Bool.self) ? 1 : 0))
+                default: values.append(.text(try cell.decode(String.self)))
+                }
+            }
+            rows.append(SQLRow(values))
+        }
+        return rows
+    }
+
+    /// Connection trouble, a server shutting down or out of disk: 503. Constraint violations: 409.
+    static func map(_ error: any Error) -> StoreError {
+        if let e = error as? StoreError { return e }
+        guard let e = error as? PSQLError else {
+            if error is CancellationError { return .unavailable("cancelled") }
+            return .unavailable("\(error)")
+        }
+        if e.code == .server, let state = e.serverInfo?[.sqlState] {
+            let message = e.serverInfo?[.message] ?? state
+            switch state.prefix(2) {
+            case "08", "53", "57", "58": return .unavailable("\(message) (SQLSTATE \(state))")
+            case "23": return .conflict("\(message) (SQLSTATE \(state))")
+            case "40": return .unavailable("\(message) (SQLSTATE \(state)); retry")
+            default: return .failed("\(message) (SQLSTATE \(state))")
+            }
+        }
+        return .unavailable("PostgreSQL: \(e.code)")
+    }
+
+    /// Parses a `postgres://` URL; names the part that is wrong.
+    static func configuration(from text: String) throws(StoreError) -> PostgresClient.Configuration {
+        guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql" else {
+            throw .failed("--database \(text): not a postgres:// URL")
+        }
+        guard let user = url.user, !user.isEmpty else { throw .failed("--database: the URL names no user (postgres://USER@HOST/DB)") }
+        let database = String(url.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty else { throw .failed("--database: the URL names no database (postgres://USER@HOST/DB)") }
+        let items = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
+        var configuration: PostgresClient.Configuration
+        if let socketDirectory = items["host"], socketDirectory.hasPrefix("/") {
+            let port = url.port ?? 5432
+            configuration = .init(unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user,
+                                  password: url.password, database: database)
+        } else {
+            guard let host = url.host, !host.isEmpty else { throw .failed("--database: the URL names no host") }
+            let tls: PostgresClient.Configuration.TLS
+            switch items["sslmode"] ?? "prefer" {
+            case "disable": tls = .disable
+            case "require", "verify-full": tls = .require(.makeClientConfiguration())
+            case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
+            case let other: throw .failed("--database: sslmode=\(other) is not one of disable, prefer, require, verify-full")
+            }
+            configuration = .init(host: host, port: url.port ?? 5432, username: user, password: url.password,
+                                  database: database, tls: tls)
+        }
+        configuration.options.connectTimeout = .seconds(3)
+        configuration.options.maximumConnections = 16
+        return configuration
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// A value bound into, or read out of, a SQL statement. The store uses only these types, so the same
+/// statements run on SQLite and PostgreSQL.
+public enum SQLValue: Sendable, Equatable {
+    case null
+    case int(Int64)
+    case text(String)
+    case real(Double)
+
+    /// The value as an integer, if it is one.
+    public var int: Int64? { if case .int(let v) = self { return v }; return nil }
+    /// The value as text, if it is text.
+    public var text: String? { if case .text(let v) = self { return v }; return nil }
+}
+
+/// One result row, columns in the order the statement selected them.
+public struct SQLRow: Sendable {
+    public var values: [SQLValue]
+    public init(_ values: [SQLValue]) { self.values = values }
+    public subscript(_ i: Int) -> SQLValue { i < values.count ? values[i] : .null }
+    /// Column `i` as an integer (0 when NULL or not an integer).
+    public func int(_ i: Int) -> Int64 { self[i].int ?? 0 }
+    /// Column `i` as text (nil when NULL).
+    public func text(_ i: Int) -> String? { self[i].text }
+}
+
+/// A statement with `?` placeholders and the values bound to them, in order. SQL text is only ever
+/// assembled from fixed fragments; every value an API caller supplies is a bind.
+public struct SQLStatement: Sendable {
+    public var sql: String
+    public var binds: [SQLValue]
+    public init(_ sql: String, _ binds: [SQLValue] = []) {
+        self.sql = sql
+        self.binds = binds
+    }
+}
+
+/// The few places where SQLite and PostgreSQL spell things differently.
+public enum SQLDialect: String, Sendable {
+    case sqlite, postgres
+
+    /// SQL text with `?` placeholders rewritten for this dialect (`$1`, `$2`, … on PostgreSQL).
+    /// `?` inside quoted literals is left alone.
+    public func render(_ sql: String) -> String {
+        guard self == .postgres else { return sql }
+        var out = "", n = 0, quoted = false
+        out.reserveCapacity(sql.utf8.count + 16)
+        for c in sql {
+            if c == "'" { quoted.toggle() }
+            if c == "?" && !quoted { n += 1; out += "$\(n)" } else { out.append(c) }
+        }
+        return out
+    }
+
+    /// Substring test: `position(needle, haystack) > 0`, true when `needle` occurs in `haystack`.
+    public func contains(haystack: String) -> String {
+        self == .postgres ? "strpos(\(haystack), ?) > 0" : "instr(\(haystack), ?) > 0"
+    }
+}
+
+/// Why the store could not do what was asked.
+public enum StoreError: Error, CustomStringConvertible, Sendable {
+    /// The database cannot be reached or cannot write now (down, restarting, disk full): HTTP 503.
+    case unavailable(String)
+    /// A uniqueness or reference rule refused the change: HTTP 409.
+    case conflict(String)
+    /// Anything else: HTTP 500, and a bug to fix.
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let m): return "store unavailable: \(m)"
+        case .conflict(let m): return "conflict: \(m)"
+        case .failed(let m): return "store error: \(m)"
+        }
+    }
+}
+
+/// The seam between the server and its database: SQLite (embedded, the default) or PostgreSQL
+/// (shared by any number of server replicas).
+public protocol SQLDatabase: Sendable {
+    var dialect: SQLDialect { get }
+    /// Runs one statement outside any explicit transaction and returns its rows.
+    func query(_ statement: SQLStatement) async throws(StoreError) -> [SQLRow]
+    /// Runs `statements` in one transaction: all of them are committed (and durable) before this
+    /// returns, or none is. Returns each statement's rows.
+    func transaction(_ statements: [SQLStatement]) async throws(StoreError) -> [[SQLRow]]
+    /// Releases connections.
+    func close() async
+}
+
+extension SQLDatabase {
+    /// Runs a statement and returns its first row, if any.
+    public func first(_ statement: SQLStatement) async throws(StoreError) -> SQLRow? {
+        try await query(statement).first
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+
+/// A stored event: its row id, time and the sender's JSON verbatim.
+public struct StoredEvent: Sendable, Equatable {
+    public var id: Int64
+    public var timeMs: Int64
+    public var body: String
+}
+
+/// What `GET /api/v1/events/stats` groups by.
+public enum StatsGrouping: String, Sendable, CaseIterable {
+    case reason, function, account, region, action, mode, hour, day
+
+    /// The SQL expression of the bucket key (a fixed fragment: never user text).
+    var expression: String {
+        switch self {
+        case .reason: return "reason"
+        case .function: return "function_name"
+        case .account: return "account_id"
+        case .region: return "region"
+        case .action: return "action"
+        case .mode: return "mode"
+        case .hour: return "(time_ms / 3600000)"
+        case .day: return "(time_ms / 86400000)"
+        }
+    }
+
+    var isTime: Bool { self == .hour || self == .day }
+}
+
+/// One bucket of a stats answer.
+public struct StatsBucket: Sendable, Equatable {
+    public var key: String?
+    public var count: Int64
+}
+
+extension ServerStore {
+    static let eventColumns = "group_id, dedup_key, time_ms, received_ms, action, reason, mode, function_name, account_id, region, request_id, instance_id, seq, executable, search, body"
+    static let rowsPerInsert = 250
+
+    /// The statements that store `events` of group `groupID` and update the fleet. The first
+    /// `insertCount` statements return one row per event actually inserted (the others were
+    /// duplicates).
+    func ingestStatements(_ events: [IncomingEvent], groupID: String, receivedMs: Int64) -> (statements: [SQLStatement], insertCount: Int) {
+        var statements: [SQLStatement] = []
+        var start = 0
+        while start < events.count {
+            let chunk = events[start..<min(start + Self.rowsPerInsert, events.count)]
+            var binds: [SQLValue] = []
+            binds.reserveCapacity(chunk.count * 16)
+            for e in chunk {
+                binds += [.text(groupID), .text(e.dedupKey), .int(e.timeMs), .int(receivedMs), .text(e.action), opt(e.reason), opt(e.mode),
+                          opt(e.functionName), opt(e.accountID), opt(e.region), opt(e.requestID), opt(e.instanceID),
+                          e.seq.map { .int($0) } ?? .null, opt(e.executable), .text(e.search), .text(e.body)]
+            }
+            let row = "(" + Array(repeating: "?", count: 16).joined(separator: ",") + ")"
+            statements.append(SQLStatement("INSERT INTO events (\(Self.eventColumns)) VALUES "
+                                           + Array(repeating: row, count: chunk.count).joined(separator: ",")
+                                           + " ON CONFLICT (dedup_key) DO NOTHING RETURNING id", binds))
+            start += Self.rowsPerInsert
+        }
+        let insertCount = statements.count
+        statements += fleetStatements(events, groupID: groupID, receivedMs: receivedMs)
+        return (statements, insertCount)
+    }
+
+    private func opt(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+
+    /// One upsert per enforcer instance in the batch: `started` registers what is in force, every
+    /// event refreshes when it was last seen.
+    private func fleetStatements(_ events: [IncomingEvent], groupID: String, receivedMs: Int64) -> [SQLStatement] {
+        var order: [String] = []
+        var byKey: [String: (first: IncomingEvent, started: IncomingEvent?, count: Int64, account: String?, region: String?)] = [:]
+        for e in events {
+            guard e.functionName != nil || e.instanceID != nil else { continue }
+            let key = e.instanceID.map { "\(groupID)/\($0)" }
+                ?? "\(groupID)/fn:\(e.functionName ?? "")/\(e.accountID ?? "")/\(e.region ?? "")"
+            if var seen = byKey[key] {
+                seen.count += 1
+                if e.started != nil { seen.started = e }
+                seen.account = seen.account ?? e.accountID
+                seen.region = seen.region ?? e.region
+                byKey[key] = seen
+            } else {
+                order.append(key)
+                byKey[key] = (e, e.started != nil ? e : nil, 1, e.accountID, e.region)
+            }
+        }
+        let greatest = dialect == .postgres ? "GREATEST" : "max"
+        return order.map { key in
+            let s = byKey[key]!
+            let started = s.started
+            return SQLStatement("""
+                INSERT INTO enforcer_instances (instance_key, instance_id, group_id, function_name, account_id, region, version, mode, facts,
+                                                started_ms, first_seen_ms, last_seen_ms, events)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (instance_key) DO UPDATE SET
+                    last_seen_ms = \(greatest)(enforcer_instances.last_seen_ms, excluded.last_seen_ms),
+                    events = enforcer_instances.events + excluded.events,
+                    version = COALESCE(excluded.version, enforcer_instances.version),
+                    mode = COALESCE(excluded.mode, enforcer_instances.mode),
+                    facts = COALESCE(excluded.facts, enforcer_instances.facts),
+                    started_ms = COALESCE(excluded.started_ms, enforcer_instances.started_ms),
+                    function_name = CASE WHEN enforcer_instances.function_name = '' THEN excluded.function_name ELSE enforcer_instances.function_name END,
+                    account_id = CASE WHEN enforcer_instances.account_id = '' THEN excluded.account_id ELSE enforcer_instances.account_id END,
+                    region = CASE WHEN enforcer_instances.region = '' THEN excluded.region ELSE enforcer_instances.region END
+                """, [.text(key), opt(s.first.instanceID), .text(groupID), .text(s.first.functionName ?? started?.functionName ?? ""),
+                      .text(s.account ?? ""), .text(s.region ?? ""), opt(started?.started?.version),
+                      opt(started?.started?.mode ?? s.first.mode), opt(started?.started?.facts), started.map { .int($0.timeMs) } ?? .null,
+                      .int(receivedMs), .int(receivedMs), .int(s.count)])
+        }
+    }
+
+    /// A page of events, newest first, strictly after `cursor`; the cursor of the next page when
+    /// there is one.
+    public func events(_ filter: EventFilter, limit: Int, after cursor: EventCursor?) async throws(StoreError) -> (events: [StoredEvent], next: EventCursor?) {
+        var (condition, binds) = filter.condition(dialect)
+        if let cursor {
+            condition += (condition.isEmpty ? "WHERE " : " AND ") + "(time_ms < ? OR (time_ms = ? AND id < ?))"
+            binds += [.int(cursor.timeMs), .int(cursor.timeMs), .int(cursor.id)]
+        }
+        binds.append(.int(Int64(limit + 1)))
+        let rows = try await database.query(SQLStatement(
+            "SELECT id, time_ms, body FROM events \(condition) ORDER BY time_ms DESC, id DESC LIMIT ?", binds))
+        let page = rows.prefix(limit).map { StoredEvent(id: $0.int(0), timeMs: $0.int(1), body: $0.text(2) ?? "{}") }
+        let next = rows.count > limit ? page.last.map { EventCursor(timeMs: $0.timeMs, id: $0.id) } : nil
+        return (Array(page), next)
+    }
+
+    /// Counts by `grouping` (largest first; time buckets in time order), at most `limit` buckets.
+    public func stats(_ filter: EventFilter, by grouping: StatsGrouping, limit: Int = 1000) async throws(StoreError) -> (buckets: [StatsBucket], total: Int64) {
+        let (condition, binds) = filter.condition(dialect)
+        let order = grouping.isTime ? "k" : "COUNT(*) DESC, k"
+        let rows = try await database.query(SQLStatement(
+            "SELECT \(grouping.expression) AS k, COUNT(*) FROM events \(condition) GROUP BY k ORDER BY \(order) LIMIT ?",
+            binds + [.int(Int64(limit))]))
+        let scale: Int64 = grouping == .hour ? 3_600_000 : 86_400_000
+        let buckets = rows.map { row in
+            StatsBucket(key: grouping.isTime ? Timestamps.format(row.int(0) * scale) : row.text(0), count: row.int(1))
+        }
+        let total = try await database.first(SQLStatement("SELECT COUNT(*) FROM events \(condition)", binds))?.int(0) ?? 0
+        return (buckets, total)
+    }
+}

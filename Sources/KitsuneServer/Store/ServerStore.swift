@@ -1,0 +1,93 @@
+import Foundation
+
+/// The control plane's data: enforcer groups and tokens, events, the fleet, leases and the audit log,
+/// over either database. Every method is one short transaction or query; nothing is cached, so any
+/// number of replicas can share one PostgreSQL.
+public struct ServerStore: Sendable {
+    public let database: any SQLDatabase
+    var dialect: SQLDialect { database.dialect }
+
+    public init(database: any SQLDatabase) {
+        self.database = database
+    }
+
+    /// Opens the store the command line names (SQLite under `data`, or PostgreSQL at `databaseURL`)
+    /// and brings its schema up to date.
+    public static func open(data: String, databaseURL: String?) async throws(StoreError) -> ServerStore {
+        let database: any SQLDatabase
+        if let databaseURL { database = try PostgresDatabase(url: databaseURL) } else { database = try SQLiteDatabase(directory: data) }
+        let store = ServerStore(database: database)
+        try await store.migrate()
+        return store
+    }
+
+    /// Applies the bundled migrations.
+    public func migrate() async throws(StoreError) {
+        try await Migrations.apply(to: database)
+    }
+
+    /// Whether the database answers (`/readyz`).
+    public func ping() async -> Bool {
+        (try? await database.query(SQLStatement("SELECT 1"))) != nil
+    }
+
+    // MARK: Audit log
+
+    /// One entry of the audit log.
+    public struct AuditEntry: Sendable, Equatable {
+        public var id: Int64
+        public var timeMs: Int64
+        public var actor: String
+        public var action: String
+        public var target: String
+        public var detail: String
+    }
+
+    /// The statement that records `action` on `target` by `actor`.
+    func audit(_ actor: String, _ action: String, _ target: String, _ detail: String = "") -> SQLStatement {
+        SQLStatement("INSERT INTO audit_log (time_ms, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+                     [.int(Timestamps.nowMs()), .text(actor), .text(action), .text(target), .text(detail)])
+    }
+
+    /// The newest audit entries first, before `beforeID` when given.
+    public func auditLog(limit: Int, beforeID: Int64? = nil) async throws(StoreError) -> [AuditEntry] {
+        let rows = try await database.query(SQLStatement(
+            "SELECT id, time_ms, actor, action, target, detail FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?",
+            [.int(beforeID ?? Int64.max), .int(Int64(limit))]))
+        return rows.map { AuditEntry(id: $0.int(0), timeMs: $0.int(1), actor: $0.text(2) ?? "", action: $0.text(3) ?? "",
+                                     target: $0.text(4) ?? "", detail: $0.text(5) ?? "") }
+    }
+
+    // MARK: Leases
+
+    /// Takes or renews the lease `name` for `holder` until `now + ttl`; true when `holder` has it. A
+    /// lease whose holder stopped renewing it expires and passes to the next caller.
+    public func acquireLease(_ name: String, holder: String, ttlMs: Int64, nowMs: Int64 = Timestamps.nowMs()) async throws(StoreError) -> Bool {
+        let rows = try await database.transaction([SQLStatement(
+            """
+            INSERT INTO leases (name, holder, expires_ms) VALUES (?, ?, ?)
+            ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms
+            WHERE leases.holder = excluded.holder OR leases.expires_ms < ?
+            RETURNING holder
+            """, [.text(name), .text(holder), .int(nowMs + ttlMs), .int(nowMs)])])
+        return rows.first?.first?.text(0) == holder
+    }
+
+    /// Gives the lease up (a clean shutdown), so another replica takes over at once.
+    public func releaseLease(_ name: String, holder: String) async throws(StoreError) {
+        _ = try await database.transaction([SQLStatement("DELETE FROM leases WHERE name = ? AND holder = ?", [.text(name), .text(holder)])])
+    }
+
+    // MARK: Retention
+
+    /// Deletes up to `limit` of the oldest events older than `cutoffMs` (one short transaction, so
+    /// ingest never waits long), and enforcer instances not seen since then. Returns events deleted.
+    public func pruneEvents(olderThan cutoffMs: Int64, limit: Int) async throws(StoreError) -> Int {
+        let result = try await database.transaction([
+            SQLStatement("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? ORDER BY time_ms LIMIT ?) RETURNING id",
+                         [.int(cutoffMs), .int(Int64(limit))]),
+            SQLStatement("DELETE FROM enforcer_instances WHERE last_seen_ms < ?", [.int(cutoffMs)]),
+        ])
+        return result[0].count
+    }
+}

@@ -140,17 +140,17 @@ extension ScanCommand {
     func scanTemplate(ignores: IgnoreFile?, format reportFormat: ReportFormat, threshold: FailThreshold) throws {
         let started = Date()
         var findings: [Finding]
-        do { findings = try TemplateScan.scan(path: path) } catch {
+        var notes: [String]
+        do { (findings, notes) = try TemplateScan.report(path: path) } catch {
             FileHandle.standardError.write(Data("kitsune scan: error: \(error)\n".utf8))
             throw ExitCode(2)
         }
         var suppressed: [SuppressedFinding] = []
-        var notes: [String] = []
         if let ignores {
             let applied = ignores.apply(to: findings)
             findings = applied.kept
             suppressed = applied.suppressed
-            notes = applied.notes
+            notes += applied.notes
         }
         let report = ScanReport(target: path, startedAt: started, finishedAt: Date(), findings: findings, packages: [],
                                 executables: [], suppressed: suppressed, notes: notes, statistics: [:])

@@ -40,9 +40,9 @@ public struct AWSManagedPolicies: Sendable {
 
     public var count: Int { store.count }
 
-    /// "Kitsune's AWS managed policy data (SOURCE, generated DATE, newest policy update DATE)".
+    /// "Kitsune's AWS managed policy data (SOURCE; file written DATE, newest policy update DATE)".
     public var provenance: String {
-        "Kitsune's AWS managed policy data (\(source); generated \(generated), newest policy update \(newestPolicyUpdate.prefix(10)))"
+        "Kitsune's AWS managed policy data (\(source); file written \(generated), newest policy update \(newestPolicyUpdate.prefix(10)))"
     }
 
     /// The policy an ARN (`arn:aws:iam::aws:policy/service-role/X`, any partition) or bare name refers

@@ -65,24 +65,39 @@ struct PackageJSONCataloger: PackageCataloger {
     }
 }
 
-/// `Pipfile`: `[packages]` (`requests = "==2.31.0"`, `{version = "==2.31.0", extras = [...]}`).
-/// `[dev-packages]` are not deployed with `pipenv install --deploy` and are left out.
-struct PipfileCataloger: PackageCataloger {
+/// A Python manifest in TOML: the shared reading (problems, unpinned note); each format picks its tables.
+protocol PythonTOMLManifest: PackageCataloger {
+    var fileName: String { get }
+    /// Records the pins of `toml` in `ctx` and the dependencies without an exact version in `unpinned`.
+    func collect(_ toml: ManifestTOML, _ ctx: inout CatalogContext, _ unpinned: inout [String])
+}
+
+extension PythonTOMLManifest {
     var source: PackageSource { .manifest }
 
-    func accepts(path: String, header: [UInt8]) -> Bool { pkgBaseName(path) == "Pipfile" }
+    func accepts(path: String, header: [UInt8]) -> Bool { pkgBaseName(path) == fileName }
 
     func packages(in entry: ScanEntry) -> CatalogResult {
         var ctx = CatalogContext(entry.path, source: source)
         let toml = ManifestTOML(bytes: entry.bytes)
         for p in toml.problems { ctx.problem(line: p.line, p.message) }
         var unpinned: [String] = []
-        for item in toml.table("packages") {
-            guard let spec = ManifestResolution.versionSpec(item.value) else { continue } // git/path/url: not PyPI
-            ManifestResolution.addPython(name: item.key, spec: spec == "*" ? "" : spec, line: item.line, &ctx, &unpinned)
-        }
+        collect(toml, &ctx, &unpinned)
         ManifestResolution.reportUnpinned(unpinned, ecosystem: "PyPI", in: &ctx)
         return ctx.result
+    }
+}
+
+/// `Pipfile`: `[packages]` (`requests = "==2.31.0"`, `{version = "==2.31.0", extras = [...]}`).
+/// `[dev-packages]` are not deployed with `pipenv install --deploy` and are left out.
+struct PipfileCataloger: PythonTOMLManifest {
+    var fileName: String { "Pipfile" }
+
+    func collect(_ toml: ManifestTOML, _ ctx: inout CatalogContext, _ unpinned: inout [String]) {
+        for item in toml.table("packages") {
+            guard let spec = ManifestResolution.versionSpec(item.value) else { continue } // git/path/url: not PyPI
+            ManifestResolution.addPython(item.key + (spec == "*" ? "" : spec), line: item.line, &ctx, &unpinned)
+        }
     }
 }
 
@@ -90,24 +105,14 @@ struct PipfileCataloger: PackageCataloger {
 /// `[tool.poetry.dependencies]` (`x = "1.2.3"` and `x = "==1.2.3"` are exact in Poetry; `^`, `~`, `*`,
 /// `>=` are ranges; `python` is the interpreter). Optional dependencies, dependency groups and Poetry
 /// dev groups are not installed by default and are left out.
-struct PyprojectCataloger: PackageCataloger {
-    var source: PackageSource { .manifest }
+struct PyprojectCataloger: PythonTOMLManifest {
+    var fileName: String { "pyproject.toml" }
 
-    func accepts(path: String, header: [UInt8]) -> Bool { pkgBaseName(path) == "pyproject.toml" }
-
-    func packages(in entry: ScanEntry) -> CatalogResult {
-        var ctx = CatalogContext(entry.path, source: source)
-        let toml = ManifestTOML(bytes: entry.bytes)
-        for p in toml.problems { ctx.problem(line: p.line, p.message) }
-        var unpinned: [String] = []
+    func collect(_ toml: ManifestTOML, _ ctx: inout CatalogContext, _ unpinned: inout [String]) {
         for item in toml.table("project") where item.key == "dependencies" {
             guard item.value.hasPrefix("[") else { ctx.problem(line: item.line, "project.dependencies is not an array"); continue }
             for requirement in ManifestTOML.strings(in: item.value) {
-                switch PythonRequirement.parse(requirement) {
-                case .pinned(let name, let version): ctx.add("PyPI", name, version)
-                case .inexactPin(let name, let spec), .unpinned(let name, let spec): unpinned.append("\(name) \(spec.isEmpty ? "(any)" : spec)")
-                case .invalid(let why): ctx.problem(line: item.line, "project.dependencies: \(why)")
-                }
+                ManifestResolution.addPython(requirement, line: item.line, &ctx, &unpinned)
             }
         }
         for item in toml.table("tool.poetry.dependencies") where item.key.lowercased() != "python" {
@@ -117,9 +122,7 @@ struct PyprojectCataloger: PackageCataloger {
             if spec.hasPrefix("^") || (spec.hasPrefix("~") && !spec.hasPrefix("~=")) {
                 unpinned.append("\(item.key) \(spec)"); continue
             }
-            ManifestResolution.addPython(name: item.key, spec: spec == "*" ? "" : spec, line: item.line, &ctx, &unpinned)
+            ManifestResolution.addPython(item.key + (spec == "*" ? "" : spec), line: item.line, &ctx, &unpinned)
         }
-        ManifestResolution.reportUnpinned(unpinned, ecosystem: "PyPI", in: &ctx)
-        return ctx.result
     }
 }

@@ -52,9 +52,9 @@ enum ManifestResolution {
         return nil
     }
 
-    /// Records `name` with specifier `spec` (`==1.2`, `>=2`, "" for any) as a pin or an unpinned entry.
-    static func addPython(name: String, spec: String, line: Int, _ ctx: inout CatalogContext, _ unpinned: inout [String]) {
-        switch PythonRequirement.parse(name + spec) {
+    /// Records a PEP 508 requirement (`name==1.2`, `name>=2`, `name`) as a pin or an unpinned entry.
+    static func addPython(_ requirement: String, line: Int, _ ctx: inout CatalogContext, _ unpinned: inout [String]) {
+        switch PythonRequirement.parse(requirement) {
         case .pinned(let n, let v): ctx.add("PyPI", n, v)
         case .inexactPin(let n, let s), .unpinned(let n, let s): unpinned.append("\(n) \(s.isEmpty ? "(any)" : s)")
         case .invalid(let why): ctx.problem(line: line, why)

@@ -18,10 +18,14 @@ final class ManagedPolicyRefreshTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
-    private func run(_ arguments: [String]) throws -> (Int32, String) {
+    /// Runs the refresh script with `arguments`.
+    private func run(_ arguments: [String]) throws -> (Int32, String) { try python([Self.script] + arguments) }
+
+    /// `python3 ARGS…`: exit status and output (standard output and error together).
+    private func python(_ arguments: [String]) throws -> (Int32, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", Self.script] + arguments
+        p.arguments = ["python3"] + arguments
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = pipe
@@ -106,21 +110,14 @@ final class ManagedPolicyRefreshTests: XCTestCase {
 
     func testBundledFileIsTheScriptsOutputFromMoto() throws {
         let bundled = try AWSManagedPolicies.bundled()
-        let installed = Process()
-        installed.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        installed.arguments = ["python3", "-c", "import moto; print(moto.__version__)"]
-        let pipe = Pipe()
-        installed.standardOutput = pipe
-        try installed.run()
-        let motoVersion = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        installed.waitUntilExit()
-        guard installed.terminationStatus == 0, bundled.source.hasPrefix("moto \(motoVersion),") else {
+        let (status, output) = try python(["-c", "import moto; print(moto.__version__)"])
+        let motoVersion = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard status == 0, bundled.source.hasPrefix("moto \(motoVersion),") else {
             throw XCTSkip("the bundled data comes from \(bundled.source.prefix(20)); installed moto is \(motoVersion): not compared")
         }
         let out = dir + "/from-moto.json"
-        let (regenerated, output) = try run(["--from-moto", "--output", out, "--date", bundled.generated])
-        XCTAssertEqual(regenerated, 0, output)
+        let (regenerated, log) = try run(["--from-moto", "--output", out, "--date", bundled.generated])
+        XCTAssertEqual(regenerated, 0, log)
         let url = Self.repoRoot.appendingPathComponent("Sources/KitsunePosture/Data/aws-managed-policies.json")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), try Data(contentsOf: url),
                        "Sources/KitsunePosture/Data/aws-managed-policies.json is exactly what the script makes of moto \(motoVersion)")

@@ -64,6 +64,7 @@ final class ManifestPackageTests: XCTestCase {
         boto3 = "*"
         mylib = {path = ".", editable = true}
         tool = {git = "https://example.com/tool.git", ref = "main"}
+        bare = "1.0"
 
         [dev-packages]
         pytest = "==7.4.0"
@@ -73,6 +74,8 @@ final class ManifestPackageTests: XCTestCase {
         """)
         XCTAssertEqual(ids(pipfile.packages), ["PyPI/flask@0.12.2 manifest", "PyPI/pyyaml@5.1 manifest"])
         XCTAssertTrue(pipfile.problems.contains { $0.ruleID == "input/unpinned-manifest" && $0.message.contains("boto3") })
+        XCTAssertTrue(pipfile.problems.contains { $0.message.contains("cannot parse requirement \"bare 1.0\"") && $0.location?.line == 12 },
+                      "a version without an operator is not a Pipfile specifier: \(pipfile.problems.map(\.message))")
 
         let pep621 = catalog("app/pyproject.toml", """
         [build-system]

@@ -96,7 +96,7 @@ struct PipfileCataloger: PythonTOMLManifest {
     func collect(_ toml: ManifestTOML, _ ctx: inout CatalogContext, _ unpinned: inout [String]) {
         for item in toml.table("packages") {
             guard let spec = ManifestResolution.versionSpec(item.value) else { continue } // git/path/url: not PyPI
-            ManifestResolution.addPython(item.key + (spec == "*" ? "" : spec), line: item.line, &ctx, &unpinned)
+            ManifestResolution.addPython(item.key + " " + (spec == "*" ? "" : spec), line: item.line, &ctx, &unpinned)
         }
     }
 }
@@ -122,7 +122,7 @@ struct PyprojectCataloger: PythonTOMLManifest {
             if spec.hasPrefix("^") || (spec.hasPrefix("~") && !spec.hasPrefix("~=")) {
                 unpinned.append("\(item.key) \(spec)"); continue
             }
-            ManifestResolution.addPython(item.key + (spec == "*" ? "" : spec), line: item.line, &ctx, &unpinned)
+            ManifestResolution.addPython(item.key + " " + (spec == "*" ? "" : spec), line: item.line, &ctx, &unpinned)
         }
     }
 }

@@ -13,7 +13,8 @@ struct ScanCommand: AsyncParsableCommand {
         commandName: "scan",
         abstract: "Scan a Lambda zip, layer zip, directory or container root file system before it ships.",
         discussion: """
-        Exit status: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.
+        Exit status: 0 no failure (FAIL) at or above --fail-on, 1 failures at or above it, 2 usage or input error. \
+        Results that could not be evaluated (MANUAL) or met malformed input (ERROR) never count as failures.
         """)
 
     @Argument(help: "Lambda deployment zip, layer zip, directory, or container root file system.")

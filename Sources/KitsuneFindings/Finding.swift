@@ -31,7 +31,7 @@ public enum FindingKind: String, Codable, Sendable {
 
 /// The outcome of a check. Scanners only emit `.fail`; posture checks also record the other outcomes,
 /// and a check that could not be evaluated is `.manual` or `.error`, never `.pass`.
-public enum CheckStatus: String, Codable, Sendable {
+public enum CheckStatus: String, Codable, CaseIterable, Sendable {
     case fail = "FAIL", pass = "PASS", manual = "MANUAL", error = "ERROR"
 }
 
@@ -88,7 +88,9 @@ public struct Finding: Codable, Hashable, Sendable {
     }
 }
 
-/// `--fail-on` threshold: exit 1 when a failing finding is at or above it.
+/// `--fail-on` threshold: exit 1 when a failing finding is at or above it. Only `FAIL` counts: a check
+/// that could not be evaluated (`MANUAL`), met malformed input (`ERROR`) or passed never fails the gate,
+/// whatever its severity.
 public enum FailThreshold: String, CaseIterable, Sendable {
     case critical, high, medium, low, never
 

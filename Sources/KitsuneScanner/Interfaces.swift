@@ -32,6 +32,13 @@ public protocol PackageCataloger: Sendable {
     /// Cheap test on the entry path and the first bytes (up to 64) of the file.
     func accepts(path: String, header: [UInt8]) -> Bool
     func packages(in entry: ScanEntry) -> CatalogResult
+    /// What the versions this cataloger reports are (stamped on every package it returns).
+    var source: PackageSource { get }
+}
+
+extension PackageCataloger {
+    /// Lockfiles are the common case.
+    public var source: PackageSource { .lockfile }
 }
 
 /// Matches packages against vulnerability advisories.

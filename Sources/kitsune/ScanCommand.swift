@@ -13,7 +13,8 @@ struct ScanCommand: AsyncParsableCommand {
         commandName: "scan",
         abstract: "Scan a Lambda zip, layer zip, directory or container root file system before it ships.",
         discussion: """
-        Exit status: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input error.
+        Exit status: 0 no failure (FAIL) at or above --fail-on, 1 failures at or above it, 2 usage or input error. \
+        Results that could not be evaluated (MANUAL) or met malformed input (ERROR) never count as failures.
         """)
 
     @Argument(help: "Lambda deployment zip, layer zip, directory, or container root file system.")
@@ -140,17 +141,17 @@ extension ScanCommand {
     func scanTemplate(ignores: IgnoreFile?, format reportFormat: ReportFormat, threshold: FailThreshold) throws {
         let started = Date()
         var findings: [Finding]
-        do { findings = try TemplateScan.scan(path: path) } catch {
+        var notes: [String]
+        do { (findings, notes) = try TemplateScan.report(path: path) } catch {
             FileHandle.standardError.write(Data("kitsune scan: error: \(error)\n".utf8))
             throw ExitCode(2)
         }
         var suppressed: [SuppressedFinding] = []
-        var notes: [String] = []
         if let ignores {
             let applied = ignores.apply(to: findings)
             findings = applied.kept
             suppressed = applied.suppressed
-            notes = applied.notes
+            notes += applied.notes
         }
         let report = ScanReport(target: path, startedAt: started, finishedAt: Date(), findings: findings, packages: [],
                                 executables: [], suppressed: suppressed, notes: notes, statistics: [:])

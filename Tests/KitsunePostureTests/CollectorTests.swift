@@ -56,6 +56,9 @@ final class CollectorTests: XCTestCase {
     iam.delete_role(RoleName="ghost-role")
     lam.add_permission(FunctionName="pay-public", StatementId="open", Action="lambda:InvokeFunction", Principal="*")
     lam.create_function_url_config(FunctionName="pay-url", AuthType="NONE")
+    # A bare account id as Principal: moto (like Lambda's AddPermission input) stores it as the bare string.
+    lam.add_permission(FunctionName="pay-url", StatementId="partner", Action="lambda:InvokeFunction", Principal="210987654321")
+    lam.add_permission(FunctionName="orders-ok", StatementId="self", Action="lambda:InvokeFunction", Principal="123456789012")
     """#
 
     private func client(_ moto: MotoServer) throws -> AWSClient {
@@ -89,6 +92,10 @@ final class CollectorTests: XCTestCase {
         XCTAssertEqual(f.status("role-active", arn("legacy")), .fail, "ghost-role was deleted")
         XCTAssertEqual(f.status("role-active", arn("orders-ok")), .pass)
         XCTAssertEqual(f.status("layer-cross-account", arn("orders-ok")), .pass, "own-account layer")
+        let partner = try XCTUnwrap(f.finding("function-cross-account-policy", arn("pay-url")))
+        XCTAssertEqual(partner.status, .fail, "bare account id principal of another account (CIS 4.10): \(partner.message)")
+        XCTAssertTrue(partner.message.contains("210987654321"), partner.message)
+        XCTAssertEqual(f.status("function-cross-account-policy", arn("orders-ok")), .pass, "the function's own account")
         let shared = "arn:aws:iam::123456789012:role/shared-role", scoped = "arn:aws:iam::123456789012:role/scoped-role"
         XCTAssertEqual(f.status("role-admin", shared), .fail)
         XCTAssertEqual(f.status("role-privilege-escalation", shared), .fail)

@@ -14,7 +14,8 @@ enum CycloneDXReport {
             refs["\(package.name)@\(package.version)"] = ref
             var component: [String: Any] = [
                 "type": "library", "bom-ref": ref, "name": package.name, "version": package.version,
-                "properties": [["name": "kitsune:ecosystem", "value": package.ecosystem]],
+                "properties": [["name": "kitsune:ecosystem", "value": package.ecosystem],
+                               ["name": "kitsune:source", "value": package.source.rawValue]],
             ]
             if !package.purl.isEmpty { component["purl"] = package.purl }
             if !package.locations.isEmpty {
@@ -23,7 +24,8 @@ enum CycloneDXReport {
             return component
         }
         let vulnerabilities: [[String: Any]] = report.findings.compactMap { finding in
-            guard finding.kind == .vulnerability, let resource = finding.resource, let ref = refs[resource] else { return nil }
+            guard finding.kind == .vulnerability, finding.status == .fail, let resource = finding.resource,
+                  let ref = refs[resource] else { return nil }
             var vulnerability: [String: Any] = [
                 "bom-ref": "\(finding.ruleID)/\(ref)", "id": finding.ruleID, "description": finding.title,
                 "ratings": [["severity": finding.severity.rawValue, "method": "other"]],

@@ -14,10 +14,21 @@ enum OCSFReport {
         }
     }
 
+    /// The finding's OCSF `status_id`/`status`: FAIL is New (1), PASS Resolved (4); MANUAL (could not
+    /// be evaluated) and ERROR (malformed input) are Unknown (0): neither a finding nor its absence.
+    /// Kitsune's own status is also in `unmapped.check_status`.
+    static func status(_ status: CheckStatus) -> (Int, String) {
+        switch status {
+        case .fail: return (1, "New")
+        case .pass: return (4, "Resolved")
+        case .manual, .error: return (0, "Unknown")
+        }
+    }
+
     static func objects(_ report: ScanReport) -> [[String: Any]] {
         let time = Int(report.finishedAt.timeIntervalSince1970 * 1000)
         return report.findings.map { finding in
-            let resolved = finding.status == .pass
+            let (statusID, status) = Self.status(finding.status)
             var info: [String: Any] = [
                 "uid": finding.id, "title": finding.title, "desc": finding.message,
                 "types": [finding.kind.rawValue], "created_time": time,
@@ -33,13 +44,17 @@ enum OCSFReport {
                 "category_uid": 2, "category_name": "Findings",
                 "activity_id": 1, "activity_name": "Create", "type_uid": 200_401,
                 "type_name": "Detection Finding: Create",
-                "severity_id": severityID(finding.severity), "severity": finding.severity.rawValue.capitalized,
-                "status_id": resolved ? 4 : 1, "status": resolved ? "Resolved" : "New",
+                // A result that is not a verdict (MANUAL, ERROR) is Informational: SIEM rules keyed on severity_id
+                // must not page for "could not evaluate"; the check's own severity stays in unmapped.check_severity.
+                "severity_id": statusID == 0 ? 1 : severityID(finding.severity),
+                "severity": statusID == 0 ? "Informational" : finding.severity.rawValue.capitalized,
+                "status_id": statusID, "status": status,
                 "time": time, "message": finding.message,
                 "metadata": ["version": version, "product": ["name": report.toolName, "vendor_name": "Kitsune",
                                                              "version": report.toolVersion] as [String: Any]] as [String: Any],
                 "finding_info": info, "resources": [resource],
-                "unmapped": finding.properties.merging(["rule_id": finding.ruleID, "check_status": finding.status.rawValue]) { a, _ in a },
+                "unmapped": finding.properties.merging(["rule_id": finding.ruleID, "check_status": finding.status.rawValue,
+                                                        "check_severity": finding.severity.rawValue]) { a, _ in a },
             ]
             if let remediation = finding.remediation { event["remediation"] = ["desc": remediation] }
             if let location = finding.location, let line = location.line {

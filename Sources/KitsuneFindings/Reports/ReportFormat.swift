@@ -51,7 +51,8 @@ enum ReportJSON {
     }
 
     static func package(_ p: DiscoveredPackage) -> [String: Any] {
-        ["ecosystem": p.ecosystem, "name": p.name, "version": p.version, "purl": p.purl, "locations": p.locations]
+        ["ecosystem": p.ecosystem, "name": p.name, "version": p.version, "purl": p.purl, "locations": p.locations,
+         "source": p.source.rawValue]
     }
 
     static func executable(_ e: ExecutableRecord) -> [String: Any] {

@@ -11,6 +11,16 @@ enum SARIFReport {
         }
     }
 
+    /// The level of one result: failures by severity; a check that could not be evaluated (MANUAL) or
+    /// met malformed input (ERROR) is a `note` whatever its severity; a PASS is `kind: pass`, level `none`.
+    static func level(_ finding: Finding) -> String {
+        switch finding.status {
+        case .fail: return level(finding.severity)
+        case .manual, .error: return "note"
+        case .pass: return "none"
+        }
+    }
+
     /// GitHub maps ≥ 9.0 critical, ≥ 7.0 high, ≥ 4.0 medium, > 0 low.
     static func securitySeverity(_ severity: Severity) -> String {
         switch severity {
@@ -34,13 +44,15 @@ enum SARIFReport {
         var rules: [[String: Any]] = []
         for finding in report.findings where ruleIndex[finding.ruleID] == nil {
             ruleIndex[finding.ruleID] = rules.count
-            let worst = report.findings.filter { $0.ruleID == finding.ruleID }.map(\.severity).max() ?? finding.severity
+            // Only failures rank a rule: a rule whose results are all MANUAL/ERROR/PASS has no severity (0.0, note).
+            let worst = report.findings.filter { $0.ruleID == finding.ruleID && $0.status == .fail }.map(\.severity).max()
             var rule: [String: Any] = [
                 "id": finding.ruleID, "name": finding.ruleID.replacingOccurrences(of: "/", with: "_"),
                 "shortDescription": ["text": finding.title],
                 "fullDescription": ["text": finding.title],
-                "defaultConfiguration": ["level": level(worst)],
-                "properties": ["security-severity": securitySeverity(worst), "tags": ["security", finding.kind.rawValue]] as [String: Any],
+                "defaultConfiguration": ["level": worst.map(level) ?? "note"],
+                "properties": ["security-severity": worst.map(securitySeverity) ?? "0.0",
+                               "tags": ["security", finding.kind.rawValue]] as [String: Any],
             ]
             if let remediation = finding.remediation { rule["help"] = ["text": remediation] }
             if let reference = finding.references.first { rule["helpUri"] = reference }
@@ -49,10 +61,12 @@ enum SARIFReport {
         let results: [[String: Any]] = report.findings.map { finding in
             var result: [String: Any] = [
                 "ruleId": finding.ruleID, "ruleIndex": ruleIndex[finding.ruleID] ?? 0,
-                "level": level(finding.severity), "message": ["text": finding.message],
+                "level": level(finding), "message": ["text": finding.message],
                 "partialFingerprints": ["kitsuneFindingId/v1": finding.id],
-                "properties": finding.properties.merging(["severity": finding.severity.rawValue, "kind": finding.kind.rawValue]) { a, _ in a },
+                "properties": finding.properties.merging(["severity": finding.severity.rawValue, "kind": finding.kind.rawValue,
+                                                          "status": finding.status.rawValue]) { a, _ in a },
             ]
+            if finding.status == .pass { result["kind"] = "pass" }
             if let location = finding.location {
                 var physical: [String: Any] = ["artifactLocation": ["uri": uri(location.path)]]
                 if let line = location.line {

@@ -54,7 +54,7 @@ public struct RolePermissionChecks: CheckFamily {
     private func leastPrivilege(_ a: RoleAnalysis, _ risk: IAMRiskTable) -> CheckOutcome {
         var failures: [String] = []
         var flagged: [PolicyStatement] = []
-        for document in a.documents {
+        for document in a.documents where !a.acceptedNarrow.contains(document.source) {
             for s in document.statements where s.effect == .allow {
                 var problems: [String] = []
                 switch s.actions {

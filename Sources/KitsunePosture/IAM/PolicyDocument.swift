@@ -19,7 +19,9 @@ public struct PolicyStatement: Hashable, Sendable {
     /// `nil` for resource policies that omit `Resource` (the resource is the policy's owner).
     public var resources: PatternSet?
     /// Resource policies only: `Principal` / `NotPrincipal` values by type (`AWS`, `Service`, …);
-    /// the string form `"*"` is stored as `["*": ["*"]]`.
+    /// the string form `"*"` is stored as `["*": ["*"]]`. Other bare strings, which IAM's grammar does
+    /// not allow but Lambda's `AddPermission`, some APIs and emulators return (`"123456789012"`,
+    /// `"arn:aws:iam::123456789012:root"`, `"s3.amazonaws.com"`), are filed under the type they name.
     public var principals: [String: [String]]?
     public var notPrincipal: Bool
     /// `Condition` as operator → key → values.
@@ -182,9 +184,18 @@ public struct PolicyDocument: Hashable, Sendable {
                                condition: condition)
     }
 
+    /// A principal given as a bare string: `*` is everyone; a service host name is `Service`; an account
+    /// id, an ARN or anything else is an `AWS` principal (what Lambda's AddPermission makes of it).
+    static func principalString(_ s: String) -> [String: [String]] {
+        let trimmed = s.trimmingCharacters(in: .whitespaces)
+        if trimmed == "*" { return ["*": ["*"]] }
+        if trimmed.hasSuffix(".amazonaws.com") || trimmed.hasSuffix(".amazonaws.com.cn") { return ["Service": [trimmed]] }
+        return ["AWS": [trimmed]]
+    }
+
     private static func parsePrincipal(_ value: JSONValue, fail: (String) -> PolicyError) throws -> [String: [String]] {
         switch value {
-        case .string(let s): return ["*": [s]]
+        case .string(let s): return principalString(s)
         case .object(let map):
             var out: [String: [String]] = [:]
             for (type, v) in map {

@@ -11,6 +11,9 @@ public struct RoleAnalysis: Sendable {
     public var malformed: [PolicyError]
     public var account: String
     public var region: String
+    /// Sources of documents of the AWS managed policies the risk table lists as narrow (logging, VPC ENIs,
+    /// event-source polling): AWS scopes them; least privilege does not flag their `Resource: "*"`.
+    public var acceptedNarrow: Set<String> = []
 
     /// Reads every policy of `role`. `account`/`region` place the probe resources.
     public init(role: ExecutionRole, account: String, region: String, risk: IAMRiskTable) {
@@ -35,11 +38,15 @@ public struct RoleAnalysis: Sendable {
             managed = list
             for policy in list {
                 let source = "managed policy \(policy.arn)"
+                let isAWSManaged = policy.arn.contains(":iam::aws:policy/")
                 if let document = policy.document {
                     read(document, source: source)
+                    if isAWSManaged && risk.narrowManagedPolicies.contains(policy.name) { acceptedNarrow.insert(source) }
                 } else if risk.broadPolicy(arnOrName: policy.arn) == nil
                             && !risk.narrowManagedPolicies.contains(policy.name) {
-                    unreadable.append("\(source): document not available")
+                    unreadable.append(isAWSManaged
+                        ? "\(source): document not in Kitsune's AWS managed policy data (refresh it with scripts/refresh-managed-policies)"
+                        : "\(source): document not available")
                 }
             }
         }

@@ -8,6 +8,7 @@ struct TemplateModel {
     let path: String
     let root: TemplateNode
     let samPolicies: SAMPolicyTemplates
+    let managedPolicies: AWSManagedPolicies
     let resolver: TemplateResolver
     let resources: [(String, TemplateNode)]
     /// Line of each resource's logical id.
@@ -17,7 +18,7 @@ struct TemplateModel {
     static let account = "${AWS.AccountId}"
     static let region = "${AWS.Region}"
 
-    init(root: TemplateNode, path: String, samPolicies: SAMPolicyTemplates) throws {
+    init(root: TemplateNode, path: String, samPolicies: SAMPolicyTemplates, managedPolicies: AWSManagedPolicies = .empty) throws {
         guard case .mapping = root else {
             throw TemplateError(path: path, line: root.line, problem: "a template must be a mapping at the top level")
         }
@@ -44,6 +45,7 @@ struct TemplateModel {
         self.path = path
         self.root = root
         self.samPolicies = samPolicies
+        self.managedPolicies = managedPolicies
         self.resources = resources
         var lines: [String: Int] = [:]
         for (index, (name, resource)) in resources.enumerated() {
@@ -87,7 +89,8 @@ struct TemplateModel {
                              location: Location(path: path, line: resourceLines[name] ?? resource.line))
     }
 
-    /// A managed policy reference: an AWS managed ARN/name, or a customer managed policy of this template.
+    /// A managed policy reference: an AWS managed ARN/name (its document from the bundled AWS managed
+    /// policy data when it has it), or a customer managed policy of this template.
     func managedAttachment(_ node: TemplateNode) -> ManagedPolicyAttachment {
         if let target = resolver.referencedResource(node), let resource = resources.first(where: { $0.0 == target })?.1,
            let document = resource["Properties"]?["PolicyDocument"] {
@@ -97,8 +100,20 @@ struct TemplateModel {
         let arn = text.contains(":") ? text : "arn:aws:iam::aws:policy/\(text)"
         let name = arn.split(separator: "/").last.map(String.init) ?? text
         let isAWS = arn.contains(":iam::aws:policy/")
-        return ManagedPolicyAttachment(arn: arn, name: name,
-                                       document: isAWS ? nil : .unavailable("customer managed policy \(text) is not defined in this template"))
+        guard isAWS else {
+            return ManagedPolicyAttachment(arn: arn, name: name,
+                                           document: .unavailable("customer managed policy \(text) is not defined in this template"))
+        }
+        return awsManaged(arn: arn, name: name)
+    }
+
+    /// An AWS managed policy: the bundled document when the data has it (the ARN as AWS spells it, path
+    /// included), else the reference only (the risk table's broad/narrow lists still judge it by name).
+    func awsManaged(arn: String, name: String) -> ManagedPolicyAttachment {
+        guard let known = managedPolicies.policy(arnOrName: arn) else { return ManagedPolicyAttachment(arn: arn, name: name) }
+        let partition = arn.split(separator: ":", omittingEmptySubsequences: false).dropFirst().first.map(String.init) ?? "aws"
+        let canonical = known.arn.replacingOccurrences(of: "arn:aws:", with: "arn:\(partition):")
+        return ManagedPolicyAttachment(arn: canonical, name: known.name, document: .known(.value(known.document)))
     }
 
     /// AWS::IAM::Policy and AWS::IAM::ManagedPolicy resources that list `Roles`.
@@ -120,8 +135,8 @@ struct TemplateModel {
 
     /// The role SAM generates for a function without `Role`: AWSLambdaBasicExecutionRole + `Policies`.
     func samRole(_ name: String, _ policies: TemplateNode?, line: Int) -> ExecutionRole {
-        var managed = [ManagedPolicyAttachment(arn: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-                                               name: "AWSLambdaBasicExecutionRole")]
+        var managed = [awsManaged(arn: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                                  name: "AWSLambdaBasicExecutionRole")]
         var inline: [InlinePolicy] = []
         let items: [TemplateNode]
         if let policies {

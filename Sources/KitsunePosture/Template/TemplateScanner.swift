@@ -7,21 +7,24 @@ import KitsuneFindings
 public struct TemplateScanner: Sendable {
     public var engine: PostureEngine
     public var samPolicies: SAMPolicyTemplates
+    /// Documents of AWS managed policies (roles attaching them are judged, not deferred).
+    public var managedPolicies: AWSManagedPolicies
 
-    public init(engine: PostureEngine, samPolicies: SAMPolicyTemplates) {
+    public init(engine: PostureEngine, samPolicies: SAMPolicyTemplates, managedPolicies: AWSManagedPolicies = .empty) {
         self.engine = engine
         self.samPolicies = samPolicies
+        self.managedPolicies = managedPolicies
     }
 
     /// The scanner with the bundled data files.
     public static func standard() throws -> TemplateScanner {
-        TemplateScanner(engine: try .standard(), samPolicies: try .bundled())
+        TemplateScanner(engine: try .standard(), samPolicies: try .bundled(), managedPolicies: try .bundled())
     }
 
     /// Every outcome (PASS included) for template `text`; `path` names it in locations and errors.
     public func scan(text: String, path: String, now: Date = Date(), trustedAccounts: Set<String> = []) throws -> PostureReport {
         let root = try TemplateNode.parse(text, path: path)
-        let model = try TemplateModel(root: root, path: path, samPolicies: samPolicies)
+        let model = try TemplateModel(root: root, path: path, samPolicies: samPolicies, managedPolicies: managedPolicies)
         return engine.run(model.snapshot(), now: now, trustedAccounts: trustedAccounts, isTemplate: true)
     }
 }
@@ -49,6 +52,11 @@ public enum TemplateScan {
     /// The failing and not-evaluable findings (FAIL, MANUAL, ERROR) of the template at `path`.
     /// Throws ``TemplateError`` (file, line, problem) for unreadable or malformed templates.
     public static func scan(path: String) throws -> [Finding] {
+        try report(path: path).findings
+    }
+
+    /// ``scan(path:)`` plus notes for the reader (where the AWS managed policy documents come from).
+    public static func report(path: String) throws -> (findings: [Finding], notes: [String]) {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw TemplateError(path: path, line: nil, problem: "cannot read the file: \(error.localizedDescription)")
@@ -56,6 +64,11 @@ public enum TemplateScan {
         guard let text = String(data: data, encoding: .utf8) else {
             throw TemplateError(path: path, line: nil, problem: "not UTF-8 text")
         }
-        return try TemplateScanner.standard().scan(text: text, path: path).findings.filter { $0.status != .pass }
+        let scanner = try TemplateScanner.standard()
+        let findings = try scanner.scan(text: text, path: path).findings.filter { $0.status != .pass }
+        let note = "AWS managed policies attached in the template are judged from their documents in "
+            + "\(scanner.managedPolicies.provenance), \(scanner.managedPolicies.count) policies; "
+            + "refresh with scripts/refresh-managed-policies."
+        return (findings, [note])
     }
 }

@@ -80,6 +80,7 @@ struct AdvisoryMatcher: Sendable {
         ]
         let aliases = allIDs.filter { $0 != ruleID }
         if !aliases.isEmpty { properties["aliases"] = aliases.joined(separator: ", ") }
+        properties["package_source"] = pkg.source.rawValue
         let severity: Severity
         if let best {
             severity = cvss.severity(score: best.score)
@@ -110,7 +111,10 @@ struct AdvisoryMatcher: Sendable {
         return Finding(id: "vuln-\(fingerprint)", ruleID: ruleID, kind: .vulnerability, severity: severity,
                        title: "\(pkg.name)@\(pkg.version): \(summary)",
                        message: "\(pkg.ecosystem) package \(pkg.name) \(pkg.version) is affected by \(ruleID)"
-                           + (aliases.isEmpty ? "" : " (also \(aliases.joined(separator: ", ")))") + ": \(summary)",
+                           + (aliases.isEmpty ? "" : " (also \(aliases.joined(separator: ", ")))") + ": \(summary)"
+                           + (pkg.source == .manifest
+                              ? ". The version is the exact pin declared in \(pkg.locations.first ?? "a manifest") (no lockfile or installed copy next to it)."
+                              : ""),
                        location: location, resource: "\(pkg.name)@\(pkg.version)", remediation: remediation,
                        references: Array(references), properties: properties)
     }

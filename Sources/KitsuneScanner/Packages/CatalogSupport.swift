@@ -4,20 +4,22 @@ import KitsuneFindings
 /// Every package cataloger Kitsune ships, in the order they are tried.
 public enum Catalogers {
     public static var all: [any PackageCataloger] {
-        [NpmLockCataloger(), NodeModulesCataloger(), YarnLockCataloger(), PnpmLockCataloger(),
-         RequirementsCataloger(), PipfileLockCataloger(), PoetryLockCataloger(), UvLockCataloger(),
+        [NpmLockCataloger(), NodeModulesCataloger(), YarnLockCataloger(), PnpmLockCataloger(), PackageJSONCataloger(),
+         RequirementsCataloger(), PipfileLockCataloger(), PipfileCataloger(), PyprojectCataloger(), PoetryLockCataloger(), UvLockCataloger(),
          PythonMetadataCataloger(), GemfileLockCataloger(), GoModCataloger(), GoBinaryCataloger(),
          CargoLockCataloger(), SwiftResolvedCataloger(), ComposerLockCataloger(), MavenPomPropertiesCataloger()]
     }
 
     /// Merges the same package (ecosystem, normalized name, version) found in several places into one
-    /// ``DiscoveredPackage`` listing every location; output sorted by purl.
+    /// ``DiscoveredPackage`` listing every location; output sorted by purl. A version seen in a lockfile,
+    /// an installed copy or a binary makes the merged package resolved, even if a manifest also pins it.
     public static func merge(_ packages: [DiscoveredPackage], table: EcosystemTable = .shared) -> [DiscoveredPackage] {
         var merged: [String: DiscoveredPackage] = [:]
         for p in packages {
             let key = "\(p.ecosystem)\u{0}\(table.normalizedName(p.name, ecosystem: p.ecosystem))\u{0}\(p.version)"
             if var existing = merged[key] {
                 for l in p.locations where !existing.locations.contains(l) { existing.locations.append(l) }
+                if existing.source == .manifest && p.source.isResolved { existing.source = p.source }
                 merged[key] = existing
             } else { merged[key] = p }
         }
@@ -33,9 +35,14 @@ public enum Catalogers {
 struct CatalogContext {
     let path: String
     let table: EcosystemTable = .shared
+    /// What the versions recorded here are (the scan stamps the cataloger's ``PackageCataloger/source`` too).
+    let source: PackageSource
     var result = CatalogResult()
 
-    init(_ path: String) { self.path = path }
+    init(_ path: String, source: PackageSource = .lockfile) {
+        self.path = path
+        self.source = source
+    }
 
     /// Records a package found in this file (names normalized per ecosystem, purl built).
     mutating func add(_ ecosystem: String, _ name: String, _ version: String, evidence: String? = nil) {
@@ -44,7 +51,8 @@ struct CatalogContext {
         let display = ecosystem == "PyPI" ? EcosystemTable.pep503(n) : n
         result.packages.append(DiscoveredPackage(ecosystem: ecosystem, name: display, version: v,
                                                  locations: [evidence ?? path],
-                                                 purl: table.purl(ecosystem: ecosystem, name: display, version: v)))
+                                                 purl: table.purl(ecosystem: ecosystem, name: display, version: v),
+                                                 source: source))
     }
 
     /// Records a problem with the file (kind `.inputError`) at a line.

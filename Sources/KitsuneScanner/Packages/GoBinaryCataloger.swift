@@ -8,6 +8,8 @@ import KitsuneFindings
 /// release version), every `dep` (with `=>` replacements applied) and the Go standard library
 /// (`stdlib`) at the toolchain version.
 struct GoBinaryCataloger: PackageCataloger {
+    var source: PackageSource { .binary }
+
     static let magic: [UInt8] = [0xFF] + Array(" Go buildinf:".utf8)
 
     func accepts(path: String, header: [UInt8]) -> Bool {

@@ -61,6 +61,8 @@ struct NpmLockCataloger: PackageCataloger {
 /// Installed packages: `node_modules/<name>/package.json` and `node_modules/@scope/<name>/package.json`
 /// (at any nesting depth, not files deeper inside a package).
 struct NodeModulesCataloger: PackageCataloger {
+    var source: PackageSource { .installed }
+
     func accepts(path: String, header: [UInt8]) -> Bool {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count >= 3, parts[parts.count - 1] == "package.json" else { return false }

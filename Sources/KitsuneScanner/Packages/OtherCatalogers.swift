@@ -67,6 +67,8 @@ struct ComposerLockCataloger: PackageCataloger {
 /// Jars: `META-INF/maven/<groupId>/<artifactId>/pom.properties` (also inside nested jars, which the
 /// walker presents as `a.jar!/META-INF/…`). Name `groupId:artifactId`.
 struct MavenPomPropertiesCataloger: PackageCataloger {
+    var source: PackageSource { .installed }
+
     func accepts(path: String, header: [UInt8]) -> Bool {
         pkgBaseName(path) == "pom.properties" && path.contains("META-INF/maven/")
     }

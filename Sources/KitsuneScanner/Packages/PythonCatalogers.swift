@@ -2,9 +2,11 @@ import Foundation
 import KitsuneFindings
 
 /// `requirements*.txt` (and `*.txt` under a `requirements/` folder): pinned `name==version` /
-/// `name===version` lines become packages; unpinned requirements cannot be matched and are reported
-/// (severity info) with their line.
+/// `name===version` lines become packages (source `manifest`: a lockfile or installed copy next to it
+/// wins); unpinned requirements cannot be matched and are reported (severity info) with their line.
 struct RequirementsCataloger: PackageCataloger {
+    var source: PackageSource { .manifest }
+
     func accepts(path: String, header: [UInt8]) -> Bool {
         let base = pkgBaseName(path)
         guard base.hasSuffix(".txt") else { return false }
@@ -12,7 +14,7 @@ struct RequirementsCataloger: PackageCataloger {
     }
 
     func packages(in entry: ScanEntry) -> CatalogResult {
-        var ctx = CatalogContext(entry.path)
+        var ctx = CatalogContext(entry.path, source: source)
         var pending = ""
         var pendingLine = 0
         for (i, raw) in CatalogContext.lines(entry.bytes).enumerated() {
@@ -27,37 +29,56 @@ struct RequirementsCataloger: PackageCataloger {
             line = line.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("-") { continue }   // options: -r, -c, -e, --hash, --index-url
             if line.contains("://") || line.hasPrefix(".") || line.hasPrefix("/") { continue } // URLs and paths
-            // Drop environment markers and per-requirement options.
-            if let semi = line.firstIndex(of: ";") { line = String(line[..<semi]).trimmingCharacters(in: .whitespaces) }
             if let opt = line.range(of: " --") { line = String(line[..<opt.lowerBound]) }
-            let nameEnd = line.firstIndex { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") } ?? line.endIndex
-            var name = String(line[..<nameEnd])
-            guard !name.isEmpty, name.first?.isLetter == true || name.first?.isNumber == true else {
-                ctx.problem(line: pendingLine, "not a requirement: \"\(line.prefix(80))\""); continue
-            }
-            var rest = line[nameEnd...].trimmingCharacters(in: .whitespaces)
-            if rest.hasPrefix("[") {
-                guard let close = rest.firstIndex(of: "]") else {
-                    ctx.problem(line: pendingLine, "unterminated extras in \"\(line.prefix(80))\""); continue
-                }
-                rest = rest[rest.index(after: close)...].trimmingCharacters(in: .whitespaces)
-            }
-            if rest.hasPrefix("===") || (rest.hasPrefix("==") && !rest.contains(",")) {
-                let version = rest.drop(while: { $0 == "=" }).trimmingCharacters(in: .whitespaces)
-                guard !version.isEmpty, !version.contains("*"), version.allSatisfy({ !$0.isWhitespace }) else {
-                    ctx.problem(line: pendingLine, "\(name): not an exact version pin (\(rest)); it cannot be matched", severity: .info)
-                    continue
-                }
-                name = EcosystemTable.pep503(name)
-                ctx.add("PyPI", name, version)
-            } else if rest.isEmpty || "<>=!~".contains(rest.first ?? " ") {
-                ctx.problem(line: pendingLine, "\(name) is not pinned with == (\(rest.isEmpty ? "no version" : rest)); "
+            switch PythonRequirement.parse(line) {
+            case .pinned(let name, let version): ctx.add("PyPI", name, version)
+            case .inexactPin(let name, let spec):
+                ctx.problem(line: pendingLine, "\(name): not an exact version pin (\(spec)); it cannot be matched", severity: .info)
+            case .unpinned(let name, let spec):
+                ctx.problem(line: pendingLine, "\(name) is not pinned with == (\(spec.isEmpty ? "no version" : spec)); "
                             + "its installed version is unknown and it is not matched against advisories", severity: .info)
-            } else {
-                ctx.problem(line: pendingLine, "cannot parse requirement \"\(line.prefix(80))\"")
+            case .invalid(let why): ctx.problem(line: pendingLine, why)
             }
         }
         return ctx.result
+    }
+}
+
+/// One PEP 508 requirement (`name[extras] ==1.2 ; marker`), as far as version pinning goes.
+enum PythonRequirement: Equatable {
+    /// `==V` or `===V` with a single exact version (no wildcard): what gets installed.
+    case pinned(name: String, version: String)
+    /// `==` with a wildcard, a list or spaces: not one version.
+    case inexactPin(name: String, spec: String)
+    /// A range (`>=`, `~=`, `<`, `!=`) or no version at all.
+    case unpinned(name: String, spec: String)
+    case invalid(String)
+
+    static func parse(_ text: String) -> PythonRequirement {
+        var line = text.trimmingCharacters(in: .whitespaces)
+        // Drop environment markers.
+        if let semi = line.firstIndex(of: ";") { line = String(line[..<semi]).trimmingCharacters(in: .whitespaces) }
+        let nameEnd = line.firstIndex { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") } ?? line.endIndex
+        let name = String(line[..<nameEnd])
+        guard !name.isEmpty, name.first?.isLetter == true || name.first?.isNumber == true else {
+            return .invalid("not a requirement: \"\(line.prefix(80))\"")
+        }
+        var rest = line[nameEnd...].trimmingCharacters(in: .whitespaces)
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return .invalid("unterminated extras in \"\(line.prefix(80))\"") }
+            rest = rest[rest.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        }
+        if rest.hasPrefix("(") && rest.hasSuffix(")") { rest = String(rest.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces) }
+        let normalized = EcosystemTable.pep503(name)
+        if rest.hasPrefix("===") || (rest.hasPrefix("==") && !rest.contains(",")) {
+            let version = rest.drop(while: { $0 == "=" }).trimmingCharacters(in: .whitespaces)
+            guard !version.isEmpty, !version.contains("*"), version.allSatisfy({ !$0.isWhitespace }) else {
+                return .inexactPin(name: name, spec: rest)
+            }
+            return .pinned(name: normalized, version: version)
+        }
+        if rest.isEmpty || "<>=!~".contains(rest.first ?? " ") { return .unpinned(name: name, spec: rest) }
+        return .invalid("cannot parse requirement \"\(line.prefix(80))\"")
     }
 }
 
@@ -122,6 +143,8 @@ func catalogTOMLPackages(_ entry: ScanEntry, ecosystem: String, keep: ([String: 
 /// Installed Python distributions: `*.dist-info/METADATA`, `*.egg-info/PKG-INFO`, a `*.egg-info` file,
 /// and `*.egg/EGG-INFO/PKG-INFO` (core metadata, RFC 822 headers).
 struct PythonMetadataCataloger: PackageCataloger {
+    var source: PackageSource { .installed }
+
     func accepts(path: String, header: [UInt8]) -> Bool {
         let parts = path.split(separator: "/")
         guard let base = parts.last else { return false }

@@ -146,7 +146,11 @@ struct EntryAnalyzer {
                 let entry = ScanEntry(path: info.path, size: size, bytes: collected)
                 for cataloger in accepting {
                     let result = cataloger.packages(in: entry)
-                    outcome.packages += result.packages
+                    outcome.packages += result.packages.map { package in
+                        var stamped = package
+                        stamped.source = cataloger.source
+                        return stamped
+                    }
                     outcome.findings += result.problems
                 }
             }

@@ -120,8 +120,10 @@ public struct FunctionScanner: Sendable {
     }
 
     private func finish(_ session: ScanSession) -> ScanResult {
-        var findings = session.findings + SecretDeduplication.findings(from: session.secretHits)
-        let packages = Catalogers.merge(session.packages)
+        // Manifest pins give way to lockfiles and installed copies beside them (no duplicates).
+        let packages = Catalogers.merge(ManifestResolution.resolve(session.packages))
+        var findings = ManifestResolution.resolve(session.findings, packages: packages)
+            + SecretDeduplication.findings(from: session.secretHits)
         if let matcher { findings += matcher.findings(for: packages) }
         findings.sort { ($0.severity, $1.location?.path ?? "", $1.ruleID) > ($1.severity, $0.location?.path ?? "", $0.ruleID) }
         let finished = Date()

@@ -18,6 +18,8 @@ struct Kitsune: AsyncParsableCommand {
             PostureCommand.self,
             // lambda (issue 5)
             LocalCommand.self, LayerCommand.self, ProtectCommand.self, DemoCommand.self,
+            // containers (issue 13)
+            ImageCommand.self,
         ]
     )
 

@@ -1,0 +1,51 @@
+import Foundation
+
+/// The formats an image is read from and written to.
+public enum ImageFormat: String, Sendable, CaseIterable {
+    /// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/sha256/…`).
+    case oci
+    /// An OCI image layout in a tar file (`skopeo copy … oci-archive:`).
+    case ociArchive = "oci-archive"
+    /// `docker save` / `podman save`: `manifest.json` with `Config`, `RepoTags`, `Layers`.
+    case dockerArchive = "docker-archive"
+}
+
+/// One layer: the blob as stored (compressed or not) and its media type.
+public struct ImageLayer {
+    public var mediaType: String
+    /// `sha256:` of the blob as stored.
+    public var digest: String
+    public var blob: [UInt8]
+}
+
+/// One platform's image: config, layers, names.
+public struct Image {
+    /// The image config (`config.Entrypoint`, `rootfs.diff_ids`, …) with every field kept.
+    public var config: [String: Any]
+    public var layers: [ImageLayer]
+    /// `os/architecture[/variant]`.
+    public var platform: String
+    /// Names (`repo:tag`) from `RepoTags` or the OCI `org.opencontainers.image.ref.name` annotation.
+    public var names: [String]
+    /// Digest of the source's manifest (for a docker-archive: of its config), for events and labels.
+    public var sourceDigest: String
+    /// Annotations of the OCI manifest, kept.
+    public var annotations: [String: Any] = [:]
+
+    /// `rootfs.diff_ids`.
+    public var diffIDs: [String] { ((config["rootfs"] as? [String: Any])?["diff_ids"] as? [String]) ?? [] }
+
+    /// The runtime part of the config (`Entrypoint`, `Cmd`, `Env`, `WorkingDir`, `User`, `Labels`).
+    public var runtimeConfig: [String: Any] {
+        get { config["config"] as? [String: Any] ?? [:] }
+        set { config["config"] = newValue }
+    }
+}
+
+/// What was read: the images (one per platform) and what was left out.
+public struct ImageSet {
+    public var format: ImageFormat
+    public var images: [Image]
+    /// Platforms of the source index that were not read, with why.
+    public var skipped: [String]
+}

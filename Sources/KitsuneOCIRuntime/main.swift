@@ -6,9 +6,14 @@ import Foundation
 import KitsuneContainer
 import KitsunePolicy
 
-let environment = ProcessInfo.processInfo.environment
-let arguments = Array(CommandLine.arguments.dropFirst())
-let parsed = RuntimeArguments(arguments)
+let parsed = RuntimeArguments(Array(CommandLine.arguments.dropFirst()))
+/// A setting from Kitsune's own global flag, else the environment (engines such as podman start the
+/// runtime with a clean environment: flags are what reaches it).
+func setting(_ flag: String, _ variable: String) -> String? {
+    if let v = parsed.kitsuneFlags[flag], !v.isEmpty { return v }
+    if let v = ProcessInfo.processInfo.environment[variable], !v.isEmpty { return v }
+    return nil
+}
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("kitsune-oci-runtime: \(message)\n".utf8))
@@ -17,13 +22,13 @@ func fail(_ message: String) -> Never {
 
 if parsed.command == "create" || parsed.command == "run" {
     guard let enforcer = EnforcerBinary.locate() else { fail("kitsune-enforcer not found beside kitsune-oci-runtime (or KITSUNE_ENFORCER)") }
-    let cache = environment["KITSUNE_OCI_CACHE"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/cache/kitsune"
+    let cache = setting("kitsune-cache", "KITSUNE_OCI_CACHE") ?? "/var/cache/kitsune"
     var policy: [UInt8]?
-    if let file = environment["KITSUNE_OCI_POLICY"], !file.isEmpty {
+    if let file = setting("kitsune-policy", "KITSUNE_OCI_POLICY") {
         guard let data = FileManager.default.contents(atPath: file) else { fail("KITSUNE_OCI_POLICY=\(file): cannot be read") }
         policy = [UInt8](data)
     }
-    let mode = environment["KITSUNE_OCI_MODE"].flatMap { $0.isEmpty ? nil : $0 }
+    let mode = setting("kitsune-mode", "KITSUNE_OCI_MODE")
     if let mode, mode != "enforce" && mode != "audit" { fail("KITSUNE_OCI_MODE must be enforce or audit, not \(mode)") }
     do {
         let protector = BundleProtector(cacheDirectory: cache, enforcer: enforcer,
@@ -36,8 +41,8 @@ if parsed.command == "create" || parsed.command == "run" {
     }
 }
 
-let runc = environment["KITSUNE_RUNC"].flatMap { $0.isEmpty ? nil : $0 } ?? "runc"
-var argv = ([runc] + arguments).map { strdup($0) }
+let runc = setting("kitsune-runc", "KITSUNE_RUNC") ?? "runc"
+var argv = ([runc] + parsed.passthrough).map { strdup($0) }
 argv.append(nil)
 execvp(runc, &argv)
 fail("cannot execute \(runc): \(String(cString: strerror(errno)))")

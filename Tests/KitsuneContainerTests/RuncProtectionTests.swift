@@ -51,7 +51,7 @@ final class RuncProtectionTests: XCTestCase {
     }
 
     static let attacks = """
-        cp /bin/busybox /tmp/bb && /tmp/bb echo COPIED-RAN; echo "copy=$?"
+        cp /bin/busybox /tmp/busybox && /tmp/busybox echo COPIED-RAN; echo "copy=$?"
         printf '#!/bin/sh\\necho NEW-RAN\\n' > /data/new && chmod +x /data/new && /data/new; echo "new=$?"
         echo 'echo PWNED' > /usr/local/bin/hello; echo "overwrite=$?"; /usr/local/bin/hello
         /usr/local/bin/memfd-exec /bin/busybox echo MEMFD-RAN; echo "memfd=$?"
@@ -70,7 +70,7 @@ final class RuncProtectionTests: XCTestCase {
         XCTAssertFalse(r.stdout.contains("memfd=0"), r.stdout)
         XCTAssertTrue(r.stdout.contains("image-binaries-run"), r.stdout)
         let blocked = r.events.with(action: "blocked")
-        XCTAssertTrue(blocked.contains { $0["reason"] as? String == "drift" && $0["executable"] as? String == "/tmp/bb" }, r.stderr)
+        XCTAssertTrue(blocked.contains { $0["reason"] as? String == "drift" && $0["executable"] as? String == "/tmp/busybox" }, r.stderr)
         XCTAssertTrue(blocked.contains { $0["reason"] as? String == "drift" && $0["executable"] as? String == "/data/new" }, r.stderr)
         XCTAssertTrue(blocked.contains { $0["reason"] as? String == "fileless" }, r.stderr)
         XCTAssertTrue(blocked.allSatisfy { ($0["container"] as? [String: Any])?["image_digest"] != nil }, r.stderr)
@@ -82,7 +82,7 @@ final class RuncProtectionTests: XCTestCase {
         for ran in ["COPIED-RAN", "NEW-RAN", "PWNED", "MEMFD-RAN"] { XCTAssertTrue(r.stdout.contains(ran), "\(ran) did not run:\n\(r.stdout)\n\(r.stderr)") }
         let reported = r.events.with(action: "reported")
         XCTAssertTrue(r.events.with(action: "blocked").isEmpty, r.stderr)
-        XCTAssertTrue(reported.contains { $0["reason"] as? String == "drift" && $0["executable"] as? String == "/tmp/bb" }, r.stderr)
+        XCTAssertTrue(reported.contains { $0["reason"] as? String == "drift" && $0["executable"] as? String == "/tmp/busybox" }, r.stderr)
         XCTAssertTrue(reported.contains { $0["reason"] as? String == "drift" && $0["executable"] as? String == "/data/new" }, r.stderr)
         // The image's own script, rewritten in place: its content no longer matches the manifest.
         XCTAssertTrue(reported.contains { $0["reason"] as? String == "drift" && $0["executable"] as? String == "/usr/local/bin/hello" }, r.stderr)

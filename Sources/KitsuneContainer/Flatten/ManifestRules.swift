@@ -11,6 +11,9 @@ public struct ManifestRules: Codable, Sendable {
     public var scriptExtensions: [String]
     public var systemDirectories: [String]
     public var excluded: [String]
+    /// Files a container engine writes into every container's root before the runtime starts it
+    /// (`/etc/hosts`, `/run/.containerenv`): not part of the image's fingerprint.
+    public var engineFiles: [String]
 
     /// The built-in rules.
     public static func builtIn() throws -> ManifestRules {

@@ -82,8 +82,8 @@ public struct BundleProtector {
         return dir
     }
 
-    /// A digest of the root file system's shape: path, type, size, mode and mtime of every entry (no
-    /// contents read). Containers of one image share it; a cached manifest names the contents the
+    /// A digest of the root file system's shape: path, mode, size and mtime of every file, the names of
+    /// directories and the targets of symlinks (engines create both) (no contents read). Containers of one image share it; a cached manifest names the contents the
     /// image had, so a file changed behind an unchanged size and mtime fails the enforcer's check.
     func fingerprint(rootfs: String) throws -> String {
         var root = stat()
@@ -95,11 +95,19 @@ public struct BundleProtector {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
             for name in names.sorted() {
                 let path = rel.isEmpty ? name : rel + "/" + name
-                if rules.isExcluded(path) { continue }
+                if rules.isExcluded(path) || rules.engineFiles.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { continue }
                 var st = stat()
                 guard lstat(rootfs + "/" + path, &st) == 0, st.st_dev == root.st_dev else { continue }
-                hasher.update(data: Array("\(path)\0\(st.st_mode)\0\(st.st_size)\0\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)\n".utf8))
-                if (st.st_mode & S_IFMT) == S_IFDIR { stack.append(path) }
+                // Directories by name only: engines create mount points in them (their mtimes change).
+                if (st.st_mode & S_IFMT) == S_IFDIR {
+                    hasher.update(data: Array("\(path)/\n".utf8))
+                    stack.append(path)
+                } else if (st.st_mode & S_IFMT) == S_IFLNK {
+                    let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: rootfs + "/" + path)) ?? ""
+                    hasher.update(data: Array("\(path) -> \(target)\n".utf8))
+                } else {
+                    hasher.update(data: Array("\(path)\0\(st.st_mode)\0\(st.st_size)\0\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)\n".utf8))
+                }
             }
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()

@@ -119,7 +119,7 @@ public struct FunctionScanner: Sendable {
         }
     }
 
-    private func finish(_ session: ScanSession) -> ScanResult {
+    func finish(_ session: ScanSession) -> ScanResult {
         var findings = session.findings + SecretDeduplication.findings(from: session.secretHits)
         let packages = Catalogers.merge(session.packages)
         if let matcher { findings += matcher.findings(for: packages) }

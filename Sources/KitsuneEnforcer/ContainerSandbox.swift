@@ -9,7 +9,8 @@ import CKitsuneSys
 
 /// The Landlock rules of container mode, computed in the enforcer before the fork.
 struct ContainerRules {
-    /// Manifest files outside the trusted roots (`/entrypoint.sh`, `/app/server`): EXECUTE on each.
+    /// Manifest files outside the trusted roots (`/entrypoint.sh`, `/app/server`), or directories
+    /// holding nothing else: EXECUTE on each.
     var executableFiles: [Bytes] = []
     /// Where writing stays allowed, with the rights granted there (directory or file rights).
     var writable: [(Bytes, UInt64)] = []
@@ -31,28 +32,28 @@ struct ContainerRules {
         var rules = ContainerRules()
         rules.handledWrite = writeFile | removeDir | removeFile | makeDir | makeReg | makeSym | refer | truncate
         var protected = policy.trustedRoots
-        for (path, _) in manifest.records where !policy.isBeneathAny(path, protected) {
-            guard let real = canonicalExisting(path) else { continue }
-            if !policy.isBeneathAny(real, protected) { rules.executableFiles.append(real) }
-        }
+        rules.executableFiles = executables(outside: policy.trustedRoots, manifest: manifest)
         protected += rules.executableFiles
         if let own = ownDirectory, own != [47] { protected.append(own) }
+        let protectedSet = Set(protected)
         // Every proper ancestor of a protected path: its other children are granted the write rights.
         var ancestors: [Bytes] = []
+        var ancestorSet = Set<Bytes>()
         for p in protected {
             var cut = p
             while let slash = cut.lastIndex(of: 47) {
                 cut = slash == 0 ? [47] : Bytes(cut[..<slash])
-                if !ancestors.contains(cut) { ancestors.append(cut) }
+                if !ancestorSet.insert(cut).inserted { break }      // its own ancestors are in already
+                ancestors.append(cut)
                 if cut == [47] { break }
             }
         }
         let dirRights = rules.handledWrite
         let fileRights = writeFile | truncate
-        for a in ancestors where !policy.isBeneathAny(a, protected) {
-            for name in listDirectory(a) {
+        for a in ancestors where !policy.isBeneathAny(a, policy.trustedRoots) {
+            for name in listDirectory(a, capacity: 1 << 20) {
                 let child = a == [47] ? [47] + name : a + [47] + name
-                if child == Bytes(literal: "/proc") || ancestors.contains(child) || protected.contains(child) { continue }
+                if child == Bytes(literal: "/proc") || ancestorSet.contains(child) || protectedSet.contains(child) { continue }
                 var st = ks_stat_t()
                 let fd = withCPath(child) { ks_open($0, ks_o_path() | ks_o_cloexec() | ks_o_nofollow(), 0) }
                 if fd < 0 { continue }
@@ -65,6 +66,36 @@ struct ContainerRules {
             }
         }
         return rules
+    }
+}
+
+extension ContainerRules {
+    /// The manifest's files outside `roots`, as Landlock targets: a directory whose every entry is a
+    /// listed file counts as one target (one rule, and the whole directory is write-protected: nothing
+    /// can be added to it); any other listed file is a target of its own when it is a regular file
+    /// (not a symlink, which would carry the right to its target).
+    static func executables(outside roots: [Bytes], manifest: ManifestIndex) -> [Bytes] {
+        var byDirectory: [Bytes: [Bytes]] = [:]
+        for (path, _) in manifest.records where !roots.contains(where: { Path.isBeneath(path, $0) }) {
+            guard let slash = path.lastIndex(of: 47) else { continue }
+            byDirectory[slash == 0 ? [47] : Bytes(path[..<slash]), default: []].append(Bytes(path[(slash + 1)...]))
+        }
+        var out: [Bytes] = []
+        for (dir, names) in byDirectory {
+            if dir != [47] && names.count >= 2 {
+                let present = listDirectory(dir, capacity: 1 << 22)
+                if present.count == names.count && Set(present) == Set(names) { out.append(dir); continue }
+            }
+            for name in names {
+                let path = dir == [47] ? [47] + name : dir + [47] + name
+                let fd = withCPath(path) { ks_open($0, ks_o_path() | ks_o_cloexec() | ks_o_nofollow(), 0) }
+                if fd < 0 { continue }
+                var st = ks_stat_t()
+                if ks_fstat(fd, &st) == 0 && st.kind == 1 { out.append(path) }
+                _ = ks_close(fd)
+            }
+        }
+        return out
     }
 }
 

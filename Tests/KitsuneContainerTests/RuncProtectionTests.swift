@@ -115,4 +115,30 @@ final class RuncProtectionTests: XCTestCase {
         XCTAssertTrue(String(decoding: seen, as: UTF8.self).contains("got-term"))
         XCTAssertEqual(p.terminationStatus, 143)
     }
+
+    /// Image executables outside the system roots: a directory of nothing but executables is protected
+    /// whole (nothing can be added); in a mixed one the executables are protected one by one, existing
+    /// data files and subdirectories stay writable, new files cannot be created beside the executables.
+    func testApplicationDirectoriesOutsideTheSystemRoots() throws {
+        let h = Self.harness!
+        let tool = Array("#!/bin/sh\necho tool-ran\n".utf8)
+        let image = try h.tools.busyboxImage("appdirs", entrypoint: ["/entrypoint.sh"], cmd: ["sh", "-c", """
+            /opt/app/bin/a && /opt/app/bin/b && /srv/app/server
+            echo x > /opt/app/bin/new; echo "pure-new=$?"
+            echo y >> /srv/app/data.txt; echo "data=$?"
+            echo z > /srv/app/new; echo "mixed-new=$?"
+            echo l > /srv/app/logs/l; echo "subdir=$?"
+            echo w > /srv/app/server; echo "overwrite=$?"
+            """],
+            files: ["/opt/app/bin/a": tool, "/opt/app/bin/b": tool, "/srv/app/server": tool, "/srv/app/data.txt": [], "/srv/app/logs/.keep": []],
+            executables: ["/opt/app/bin/a", "/opt/app/bin/b", "/srv/app/server"])
+        let out = h.root + "/appdirs-protected"
+        XCTAssertEqual(try h.protect(image, out).status, 0)
+        let r = try h.runc(out, id: "kt-appdirs")
+        XCTAssertEqual(r.stdout.components(separatedBy: "tool-ran").count - 1, 3, r.stdout + r.stderr)
+        for expected in ["pure-new=1", "data=0", "mixed-new=1", "subdir=0", "overwrite=1"] {
+            XCTAssertTrue(r.stdout.contains(expected), "\(expected):\n\(r.stdout)\n\(r.stderr)")
+        }
+        XCTAssertTrue(r.events.with(action: "blocked").isEmpty, r.stderr)
+    }
 }

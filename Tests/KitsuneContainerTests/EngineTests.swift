@@ -134,23 +134,43 @@ final class EngineTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("malformed digest"), r.stderr)
     }
 
-    func testScanFindsTheMinerBakedIntoALayer() throws {
-        let miner = h.root + "/xmrig"
+    func testScanFindsTheMinerSecretsAndVulnerablePackagesOfEachLayer() throws {
+        let miner = h.root + "/xmrig", creds = h.root + "/creds", lodash = h.root + "/package.json"
         try "#!/bin/sh\n# connects to stratum+tcp://pool.example:3333\nexit 0\n".write(toFile: miner, atomically: true, encoding: .utf8)
         chmod(miner, 0o755)
-        let image = try h.busyboxImage("mined", cmd: ["/usr/local/bin/xmrig"], entrypoint: [], extra: ["/usr/local/bin/xmrig": miner])
-        let report = h.root + "/scan.json"
-        let r = try h.run([h.kitsune, "scan", image, "--format", "json", "--output", report, "--fail-on", "high"])
-        XCTAssertEqual(r.status, 1, r.stderr)
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as! [String: Any]
-        let findings = json["findings"] as? [[String: Any]] ?? []
-        let hit = try XCTUnwrap(findings.first { f in
-            let location = (f["location"] as? [String: Any])?["path"] as? String ?? ""
-            return location.hasSuffix("!/usr/local/bin/xmrig")
-        }, "\(findings.map { ($0["ruleID"] ?? $0["rule_id"] ?? "", $0["location"] ?? "") })")
-        let location = (hit["location"] as? [String: Any])?["path"] as? String ?? ""
-        XCTAssertTrue(location.hasPrefix("sha256:"), location)
-        XCTAssertEqual(location.count, "sha256:".count + 64 + "!/usr/local/bin/xmrig".count, location)
+        try "aws_access_key_id = AKIAZ7QW3X5RT2LMNB4K\naws_secret_access_key = 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\n"
+            .write(toFile: creds, atomically: true, encoding: .utf8)
+        try "{\"name\":\"lodash\",\"version\":\"4.17.20\"}".write(toFile: lodash, atomically: true, encoding: .utf8)
+        let db = h.root + "/osv"
+        try FileManager.default.createDirectory(atPath: db, withIntermediateDirectories: true)
+        try """
+            {"id":"GHSA-test-lodash","modified":"2021-01-01T00:00:00Z","summary":"Prototype pollution in lodash",
+             "affected":[{"package":{"ecosystem":"npm","name":"lodash"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"4.17.21"}]}]}],
+             "database_specific":{"severity":"HIGH"}}
+            """.write(toFile: db + "/GHSA-test-lodash.json", atomically: true, encoding: .utf8)
+        let image = try h.busyboxImage("mined", cmd: ["/usr/local/bin/xmrig"], entrypoint: [],
+                                       extra: ["/usr/local/bin/xmrig": miner, "/app/creds": creds, "/app/node_modules/lodash/package.json": lodash])
+        // The same image as a docker-archive: both inputs give the same findings.
+        let archive = h.root + "/mined.tar"
+        try h.must(["skopeo", "copy", "oci:" + image + ":base", "docker-archive:" + archive + ":localhost/mined:1"])
+        for input in [image, archive] {
+            let report = h.root + "/scan.json"
+            let r = try h.run([h.kitsune, "scan", input, "--db", db, "--format", "json", "--output", report, "--fail-on", "high"])
+            XCTAssertEqual(r.status, 1, r.stderr)
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as! [String: Any]
+            let findings = (json["findings"] as? [[String: Any]] ?? []).map { f in
+                (f["rule_id"] as? String ?? "", (f["location"] as? [String: Any])?["path"] as? String ?? "")
+            }
+            func located(_ suffix: String, rule: (String) -> Bool) -> String? {
+                findings.first { rule($0.0) && $0.1.hasSuffix("!/" + suffix) }?.1
+            }
+            let minerAt = try XCTUnwrap(located("usr/local/bin/xmrig") { !$0.hasPrefix("secret/") }, "\(input): \(findings)")
+            XCTAssertNotNil(located("app/creds") { $0 == "secret/aws-access-key-pair" }, "\(input): \(findings)")
+            XCTAssertNotNil(located("app/node_modules/lodash/package.json") { $0 == "GHSA-test-lodash" }, "\(input): \(findings)")
+            // The location names the layer: sha256:<64 hex>!/path.
+            XCTAssertTrue(minerAt.hasPrefix("sha256:"), minerAt)
+            XCTAssertEqual(minerAt.count, "sha256:".count + 64 + "!/usr/local/bin/xmrig".count, minerAt)
+        }
     }
 }
 

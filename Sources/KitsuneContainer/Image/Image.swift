@@ -35,6 +35,16 @@ public struct Image {
     /// `rootfs.diff_ids`.
     public var diffIDs: [String] { ((config["rootfs"] as? [String: Any])?["diff_ids"] as? [String]) ?? [] }
 
+    /// The uncompressed tar of layer `index`, verified against its `diff_id`.
+    public func uncompressedLayer(_ index: Int, limit: Int) throws -> [UInt8] {
+        let layer = layers[index]
+        let tar = try Compression.decompress(layer.blob, name: "layer \(layer.digest)", limit: limit)
+        guard Digest.sha256(tar) == diffIDs[index] else {
+            throw ContainerError("layer \(layer.digest): its uncompressed contents do not match rootfs.diff_ids[\(index)] \(diffIDs[index])")
+        }
+        return tar
+    }
+
     /// The runtime part of the config (`Entrypoint`, `Cmd`, `Env`, `WorkingDir`, `User`, `Labels`).
     public var runtimeConfig: [String: Any] {
         get { config["config"] as? [String: Any] ?? [:] }

@@ -54,11 +54,7 @@ public struct ImageProtector {
     public func flatten(_ image: Image) throws -> LayerFlattener {
         var tree = LayerFlattener(rules: rules)
         for (i, layer) in image.layers.enumerated() {
-            let tar = try Compression.decompress(layer.blob, name: "layer \(layer.digest)", limit: limits.maxLayerBytes)
-            guard Digest.sha256(tar) == image.diffIDs[i] else {
-                throw ContainerError("layer \(layer.digest): its uncompressed contents do not match rootfs.diff_ids[\(i)] \(image.diffIDs[i])")
-            }
-            try tree.apply(tar: tar, layer: layer.digest, maxEntries: limits.maxEntries)
+            try tree.apply(tar: try image.uncompressedLayer(i, limit: limits.maxLayerBytes), layer: layer.digest, maxEntries: limits.maxEntries)
         }
         return tree
     }

@@ -41,10 +41,7 @@ public struct ImageScanner {
                 // Layers are applied as an engine would (hostile structure refused like `image protect` does).
                 var tree = LayerFlattener(rules: rules)
                 for (i, layer) in image.layers.enumerated() {
-                    let tar = try Compression.decompress(layer.blob, name: "layer \(layer.digest)", limit: limits.maxLayerBytes)
-                    guard Digest.sha256(tar) == image.diffIDs[i] else {
-                        throw ContainerError("layer \(layer.digest): its uncompressed contents do not match rootfs.diff_ids[\(i)]")
-                    }
+                    let tar = try image.uncompressedLayer(i, limit: limits.maxLayerBytes)
                     try tree.apply(tar: tar, layer: layer.digest, maxEntries: limits.maxEntries)
                     guard seen.insert(layer.digest).inserted else { continue }
                     for e in try TarReader.entries(tar, name: "layer \(layer.digest)", maxEntries: limits.maxEntries) where e.kind == .file {

@@ -89,7 +89,7 @@ final class EngineTests: XCTestCase {
         XCTAssertTrue(version.stdout.contains("runc version"), version.stdout)
     }
 
-    /// A docker-archive whose one layer holds `entry` (a raw tar header name or link) is refused.
+    /// A docker-archive (manifest.json first) whose one layer `build` writes.
     func hostileArchive(_ name: String, _ build: (inout TarWriterShim) -> Void) throws -> String {
         var layer = TarWriterShim()
         build(&layer)
@@ -97,9 +97,9 @@ final class EngineTests: XCTestCase {
         let diffID = sha256(layerTar)
         let config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/bin/sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"\(diffID)\"]}}"
         var outer = TarWriterShim()
+        outer.file("manifest.json", Array("[{\"Config\":\"config.json\",\"RepoTags\":[\"x:1\"],\"Layers\":[\"layer.tar\"]}]".utf8))
         outer.file("config.json", Array(config.utf8))
         outer.file("layer.tar", layerTar)
-        outer.file("manifest.json", Array("[{\"Config\":\"config.json\",\"RepoTags\":[\"x:1\"],\"Layers\":[\"layer.tar\"]}]".utf8))
         let path = h.root + "/" + name + ".tar"
         try Data(outer.finish()).write(to: URL(fileURLWithPath: path))
         return path

@@ -16,6 +16,10 @@ public struct ImageLayer {
     /// `sha256:` of the blob as stored.
     public var digest: String
     public var blob: [UInt8]
+
+    public init(mediaType: String, digest: String, blob: [UInt8]) {
+        self.mediaType = mediaType; self.digest = digest; self.blob = blob
+    }
 }
 
 /// One platform's image: config, layers, names.
@@ -31,6 +35,12 @@ public struct Image {
     public var sourceDigest: String
     /// Annotations of the OCI manifest, kept.
     public var annotations: [String: Any] = [:]
+
+    public init(config: [String: Any], layers: [ImageLayer], platform: String, names: [String], sourceDigest: String,
+                annotations: [String: Any] = [:]) {
+        self.config = config; self.layers = layers; self.platform = platform; self.names = names
+        self.sourceDigest = sourceDigest; self.annotations = annotations
+    }
 
     /// `rootfs.diff_ids`.
     public var diffIDs: [String] { ((config["rootfs"] as? [String: Any])?["diff_ids"] as? [String]) ?? [] }

@@ -18,12 +18,16 @@ public struct ImageScanner {
         if isDir.boolValue { return FileManager.default.fileExists(atPath: path + "/oci-layout") }
         guard let h = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? h.close() }
-        // The first members of `docker save` / `skopeo` archives; enough to tell without reading it all.
-        guard let head = try? h.read(upToCount: 1 << 20), head.count >= 512 else { return false }
+        // The first member of a `docker save` / `podman save` / `skopeo` archive: a layer directory or
+        // config named by its digest, `blobs/`, or one of the layout's own files.
+        guard let head = try? h.read(upToCount: 512), head.count == 512 else { return false }
         let bytes = [UInt8](head)
-        guard bytes.count >= 262, String(decoding: bytes[257..<262], as: UTF8.self) == "ustar" else { return false }
-        let text = String(decoding: bytes, as: UTF8.self)
-        return text.contains("manifest.json") || text.contains("oci-layout") || text.contains("repositories")
+        guard String(decoding: bytes[257..<262], as: UTF8.self) == "ustar" else { return false }
+        let name = String(decoding: bytes[0..<100].prefix { $0 != 0 }, as: UTF8.self)
+        let first = name.split(separator: "/").first.map(String.init) ?? ""
+        let hex = first.prefix(64)
+        let named = hex.count == 64 && hex.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) }
+        return named || ["blobs", "oci-layout", "index.json", "manifest.json", "repositories"].contains(first)
     }
 
     public func scan(_ path: String, progress: ((ScanProgress) -> Void)? = nil) throws -> ScanResult {

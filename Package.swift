@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "kitsune", targets: ["kitsune"]),
         .executable(name: "kitsune-enforcer", targets: ["kitsune-enforcer"]),
         .executable(name: "kitsune-ship", targets: ["kitsune-ship"]),
+        .executable(name: "kitsune-oci-runtime", targets: ["kitsune-oci-runtime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -95,9 +96,17 @@ let package = Package(
                                .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/KitsuneServer",
                 resources: [.copy("ServerData")]),
+        // Container images: OCI layouts and docker-archives read and written, layers flattened, drift
+        // manifests of root file systems, `kitsune image protect`, image scans.
+        .target(name: "KitsuneContainer",
+                dependencies: ["KitsunePolicy", "KitsunePolicyCore", "KitsuneScanner", "KitsuneFindings", "CKitsuneZlib",
+                               .product(name: "Crypto", package: "swift-crypto")],
+                path: "Sources/KitsuneContainer", resources: [.copy("Data")]),
+        // The node-level runtime wrapper around runc (podman --runtime, containerd/CRI-O handlers).
+        .executableTarget(name: "kitsune-oci-runtime", dependencies: ["KitsuneContainer"], path: "Sources/KitsuneOCIRuntime"),
         .executableTarget(
             name: "kitsune",
-            dependencies: ["KitsunePolicy", "KitsuneScanner", "KitsuneAWS", "KitsunePosture", "KitsuneLambda", "KitsuneFindings", "KitsuneServer",
+            dependencies: ["KitsunePolicy", "KitsuneScanner", "KitsuneAWS", "KitsunePosture", "KitsuneLambda", "KitsuneFindings", "KitsuneServer", "KitsuneContainer",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/kitsune"
         ),
@@ -116,6 +125,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KitsunePostureTests", dependencies: ["KitsunePosture", "KitsuneAWS", "KitsuneFindings"],
                     resources: [.copy("Fixtures")]),
+        // Real images through umoci, runc, skopeo and podman; the built kitsune binaries are found beside the test bundle.
+        .testTarget(name: "KitsuneContainerTests", dependencies: ["KitsuneContainer", "KitsunePolicy"]),
         .testTarget(name: "KitsuneLambdaTests", dependencies: ["KitsuneLambda", "KitsunePolicy", "KitsuneServer", "kitsune"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KitsuneServerTests", dependencies: ["KitsuneServer", "Yams", "kitsune"]),

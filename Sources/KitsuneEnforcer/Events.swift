@@ -112,6 +112,7 @@ extension EventSink {
         w.int("pid", r.pid)
         w.int("ppid", parentPid(of: r.pid))
         lambdaFields(&w, requestID: r.requestID)
+        containerFields(&w, started: false)
         if let t = r.traceID, !t.isEmpty, t.count <= 256 { w.string("trace_id", t) }
         emit(w)
     }

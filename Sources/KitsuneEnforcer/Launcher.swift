@@ -81,9 +81,12 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
         complain(Bytes(literal: "socketpair failed"))
         return 2
     }
-    let setup = SandboxSetup(plan: plan, policy: policy, filter: filter,
+    var setup = SandboxSetup(plan: plan, policy: policy, filter: filter,
                              allowFiles: kernelAllowFiles(policy: policy, command: command),
                              socket: pair[1], foreground: foreground, environment: cStringArray(launch.environment))
+    if plan.landlock, ContainerRules.applies(config.manifest), let m = config.manifest {
+        setup.container = ContainerRules.compute(policy: policy, manifest: m, abi: kernel.landlockABI, ownDirectory: ownDirectory())
+    }
     let child = ks_fork()
     if child < 0 { complain(Bytes(literal: "fork: ") + errorText(-child)); return 2 }
     if child == 0 {
@@ -111,6 +114,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     started.bool("runtime_relay", sink.invocation != nil)
     if let s = shipper { started.string("events_url", s.url.text) }
     describe(&started, kernel: kernel, plan: plan, config: config)
+    containerFields(&started, started: true)
     sink.lambdaFields(&started, requestID: nil)
     sink.emit(started)
 

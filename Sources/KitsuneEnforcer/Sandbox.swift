@@ -14,6 +14,8 @@ struct SandboxSetup {
     let foreground: Bool
     /// The command's environment (the enforcer's, with the relay address and planted decoys).
     let environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+    /// Container mode (a manifest rooted at `/`): W^X Landlock rules (ContainerSandbox.swift).
+    var container: ContainerRules? = nil
 }
 
 /// Lock the current (child) process down and exec the command. Never returns.
@@ -51,8 +53,8 @@ func enterSandbox(_ s: SandboxSetup, command: Bytes, argv: UnsafeMutablePointer<
 func applyLandlock(_ s: SandboxSetup) -> Int32 {
     let execute = ks_ll_access_execute()
     // Without the list of places to keep writable, writes are not restricted at all (never all denied).
-    let writable = writableTopLevel()
-    let write: UInt64 = writable.isEmpty ? 0 : ks_ll_access_write_file()
+    let writable = s.container == nil ? writableTopLevel() : s.container!.writable.map { $0.0 }
+    let write: UInt64 = s.container?.handledWrite ?? (writable.isEmpty ? 0 : ks_ll_access_write_file())
     let abi = ks_landlock_abi()
     let scope: UInt64 = s.plan.signalScope ? ks_ll_scope_signal() : 0
     let ruleset = ks_landlock_create(execute | write, scope, abi)
@@ -66,12 +68,17 @@ func applyLandlock(_ s: SandboxSetup) -> Int32 {
     var rules = targets.map { ($0, execute) }
     // Writing stays allowed everywhere else (pipes and sockets reopened through /proc/self/fd are
     // not path-checked by Landlock; regular files resolve to their real path).
-    for entry in writable { rules.append((entry, write)) }
+    if let c = s.container {
+        for f in c.executableFiles { rules.append((f, execute)) }
+        rules += c.writable
+    } else {
+        for entry in writable { rules.append((entry, write)) }
+    }
     for (path, access) in rules {
         let fd = withCPath(path) { ks_open($0, ks_o_path() | ks_o_cloexec(), 0) }
         if fd < 0 { continue }      // an allowlisted file that does not exist cannot be executed anyway
         // A top-level symlink into /proc (or / itself) must not grant writes there.
-        if access == write, let real = canonicalPath(ofFD: fd), real == [47] || Path.isBeneath(real, Bytes(literal: "/proc")) {
+        if access & write != 0, let real = canonicalPath(ofFD: fd), real == [47] || Path.isBeneath(real, Bytes(literal: "/proc")) {
             _ = ks_close(fd)
             continue
         }

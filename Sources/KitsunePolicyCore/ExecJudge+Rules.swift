@@ -50,7 +50,8 @@ public struct ExecJudge {
                 if facts.kind == .memfd {
                     add(&out, .fileless, facts.path)
                 } else if facts.kind == .stream
-                            || ((facts.kind == .regular || facts.kind == .directory) && !isBeneathTrusted(facts.path)) {
+                            || ((facts.kind == .regular || facts.kind == .directory) && !isBeneathTrusted(facts.path)
+                                && !(isListed(facts.path) && matchesManifest(facts, oracle: &oracle))) {
                     // A pipe (`curl … | sh`), or a file or directory (`python3 /tmp/pkg/`) from a writable place.
                     add(&out, .interpreterScript, facts.path, policy.interpreterScripts)
                 }
@@ -96,7 +97,7 @@ public struct ExecJudge {
     func judgeNativeCode(_ file: FileFacts, into out: inout Verdict) {
         guard policy.nativeCode != .off else { return }
         if file.kind == .memfd { add(&out, .fileless, file.path, policy.nativeCode); return }
-        if file.kind == .regular && !isBeneathTrusted(file.path) { add(&out, .drift, file.path, policy.nativeCode) }
+        if file.kind == .regular && !isBeneathTrusted(file.path) && !isListed(file.path) { add(&out, .drift, file.path, policy.nativeCode) }
     }
 
     func judgeNativeCode<O: FileOracle>(_ file: FileFacts, into out: inout Verdict, oracle: inout O) {
@@ -108,10 +109,15 @@ public struct ExecJudge {
 
     // MARK: - rules
 
-    /// Beneath a package or system root and, when a manifest covers it, identical to the inventory.
+    /// Beneath a package or system root, or listed in the manifest (a container's manifest rooted at
+    /// `/` is the package: its files are trusted wherever they are) and, when a manifest covers it,
+    /// identical to the inventory.
     public func isTrusted<O: FileOracle>(_ file: FileFacts, oracle: inout O) -> Bool {
-        file.kind == .regular && isBeneathTrusted(file.path) && matchesManifest(file, oracle: &oracle)
+        file.kind == .regular && (isBeneathTrusted(file.path) || isListed(file.path)) && matchesManifest(file, oracle: &oracle)
     }
+
+    /// Whether the manifest lists `path` (a canonical path).
+    public func isListed(_ path: Bytes) -> Bool { manifest?.record(path) != nil }
 
     public func isBeneathTrusted(_ path: Bytes) -> Bool {
         for root in policy.trustedRoots where Path.isBeneath(path, root) { return true }

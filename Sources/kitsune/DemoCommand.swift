@@ -19,12 +19,14 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "enforce, audit or both (enforce, then audit).") var mode: String = "both"
     @Flag(help: "One JSON object per step (and a final summary object) instead of text.") var json = false
     @Flag(help: "Keep the working directory (function, layers, policies) and print its path.") var keep = false
+    @Flag(help: "The container story instead: a vulnerable web app in a container run by runc (see docs/containers.md).") var container = false
 
     func validate() throws {
         do { _ = try DemoMode.selection(mode) } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {
+        if container { return try runContainerDemo() }
         let options = DemoOptions(modes: try DemoMode.selection(mode), keepWorkspace: keep)
         let renderer = DemoRenderer()
         let result: DemoRun

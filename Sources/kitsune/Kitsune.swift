@@ -20,6 +20,8 @@ struct Kitsune: AsyncParsableCommand {
             LocalCommand.self, LayerCommand.self, ProtectCommand.self, DemoCommand.self,
             // control plane (issue 10)
             ServerCommand.self,
+            // containers (issue 13)
+            ImageCommand.self,
         ]
     )
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KitsuneContainer
 import KitsuneFindings
 import KitsunePosture
 import KitsuneScanner
@@ -108,7 +109,7 @@ struct ScanCommand: AsyncParsableCommand {
         if let secretRules { scanner = scanner.replacingSecretRules(try SecretRuleSet.load(contentsOf: secretRules)) }
 
         let meter = ProgressMeter(enabled: isatty(STDERR_FILENO) == 1)
-        let result = try scanner.scan(path: path, configPath: config, progress: meter.update)
+        let result = try scanInput(scanner, progress: meter.update)
         meter.finish()
 
         var findings = result.findings

@@ -119,7 +119,7 @@ public struct FunctionScanner: Sendable {
         }
     }
 
-    private func finish(_ session: ScanSession) -> ScanResult {
+    func finish(_ session: ScanSession) -> ScanResult {
         // Manifest pins give way to lockfiles and installed copies beside them (no duplicates).
         let packages = Catalogers.merge(ManifestResolution.resolve(session.packages))
         var findings = ManifestResolution.resolve(session.findings, packages: packages)

@@ -119,11 +119,13 @@ public struct LambdaLayerVersion: Codable, Sendable, Equatable {
     public var description: String?
     public var createdDate: String?
     public var compatibleRuntimes: [String]?
+    public var compatibleArchitectures: [String]?
     public var content: Content?
 
     enum CodingKeys: String, CodingKey {
         case layerVersionArn = "LayerVersionArn", layerArn = "LayerArn", version = "Version", description = "Description"
         case createdDate = "CreatedDate", compatibleRuntimes = "CompatibleRuntimes", content = "Content"
+        case compatibleArchitectures = "CompatibleArchitectures"
     }
 
     /// The layer archive.

@@ -154,6 +154,7 @@ public struct LambdaClient: Sendable {
         if !input.layers.isEmpty { object["Layers"] = input.layers }
         if !input.environment.isEmpty { object["Environment"] = ["Variables": input.environment] }
         if !input.tags.isEmpty { object["Tags"] = input.tags }
+        if !input.architectures.isEmpty { object["Architectures"] = input.architectures }
         let body = try JSONSerialization.data(withJSONObject: object)
         let answer = try await client.restJSON(service: "lambda", action: "CreateFunction", method: "POST",
                                                path: "/2015-03-31/functions", body: Array(body))

@@ -128,4 +128,57 @@ final class LayerArchitectureTests: LambdaTestCase {
         try "#!/bin/sh\nexec ./app\n".write(to: package.appendingPathComponent("bootstrap"), atomically: true, encoding: .utf8)
         XCTAssertNil(try FunctionProtector.bootstrapArchitecture(zip: try Fixture.zip(package).path), "a script runs on either")
     }
+
+    /// The command line: `kitsune layer build --architecture arm64 --enforcer PATH`, its refusals, and
+    /// `kitsune protect` picking the bootstrap's architecture.
+    func testCommandLine() throws {
+        let bundle = Bundle(for: Self.self).bundleURL
+        guard let kitsune = [bundle.appendingPathComponent("kitsune"), bundle.deletingLastPathComponent().appendingPathComponent("kitsune")]
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw TestToolMissing(message: "the kitsune binary is not built next to the tests")
+        }
+        func run(_ args: [String]) throws -> (status: Int32, output: String) {
+            let p = Process()
+            p.executableURL = kitsune
+            p.arguments = args
+            var env = ProcessInfo.processInfo.environment
+            env.removeValue(forKey: "KITSUNE_ENFORCER")
+            p.environment = env
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = pipe
+            try p.run()
+            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, out)
+        }
+        let dir = try Fixture.temporaryDirectory()
+        let arm = dir.appendingPathComponent("arm/kitsune-enforcer")
+        try FileManager.default.createDirectory(at: arm.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Self.elf(machine: 183, at: arm)
+        let zip = dir.appendingPathComponent("layer.zip").path
+        let built = try run(["layer", "build", "--architecture", "arm64", "--enforcer", arm.path, "-o", zip])
+        XCTAssertEqual(built.status, 0, built.output)
+        XCTAssertTrue(built.output.contains("arm64 layer written to \(zip); publish it with --compatible-architectures arm64"), built.output)
+
+        let wrong = try run(["layer", "build", "--architecture", "x86_64", "--enforcer", arm.path, "-o", dir.appendingPathComponent("x.zip").path])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.output.contains("kitsune-enforcer is arm64, but the layer is for x86_64 (pass --architecture arm64"), wrong.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.zip").path), "nothing half-written")
+        let unknown = try run(["layer", "build", "--architecture", "sparc64", "-o", dir.appendingPathComponent("y.zip").path])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.output.contains("sparc64"), unknown.output)
+
+        // protect: an arm64 bootstrap without --architecture needs the arm64 enforcer.
+        let package = dir.appendingPathComponent("package")
+        try FileManager.default.createDirectory(at: package, withIntermediateDirectories: true)
+        try Self.elf(machine: 183, at: package.appendingPathComponent("bootstrap"))
+        let function = try Fixture.zip(package).path
+        let picked = try run(["protect", function, "-o", dir.appendingPathComponent("p.zip").path, "--enforcer", arm.path])
+        XCTAssertEqual(picked.status, 0, picked.output)
+        XCTAssertTrue(picked.output.contains("protected arm64 function"), picked.output)
+        let mismatch = try run(["protect", function, "-o", dir.appendingPathComponent("q.zip").path, "--architecture", "x86_64"])
+        XCTAssertNotEqual(mismatch.status, 0)
+        XCTAssertTrue(mismatch.output.contains("bootstrap is an arm64 program"), mismatch.output)
+    }
 }

@@ -138,19 +138,9 @@ final class LayerArchitectureTests: LambdaTestCase {
             throw TestToolMissing(message: "the kitsune binary is not built next to the tests")
         }
         func run(_ args: [String]) throws -> (status: Int32, output: String) {
-            let p = Process()
-            p.executableURL = kitsune
-            p.arguments = args
             var env = ProcessInfo.processInfo.environment
             env.removeValue(forKey: "KITSUNE_ENFORCER")
-            p.environment = env
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = pipe
-            try p.run()
-            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return (p.terminationStatus, out)
+            return try Fixture.execute([kitsune.path] + args, environment: env)
         }
         let dir = try Fixture.temporaryDirectory()
         let arm = dir.appendingPathComponent("arm/kitsune-enforcer")

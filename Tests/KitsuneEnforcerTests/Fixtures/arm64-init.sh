@@ -27,6 +27,8 @@ run listener /usr/bin/attack listener
 run personality /usr/bin/attack personality-rie
 run arm32 /usr/bin/arm32-hello
 run tamper /usr/bin/attack kill "$PPID"
+# The supervisor's peak resident set after answering all of the above (budget: 1.5 MB).
+echo "supervisor $(grep VmHWM /proc/$PPID/status)"
 CASES
 chmod 755 /usr/bin/kitsune-cases
 echo "=== kitsune-arm64 begin"

@@ -20,12 +20,13 @@ run system-static /usr/bin/payload
 run system-dynamic /usr/bin/payload-dyn
 run drop /tmp/drop
 run memfd /usr/bin/attack memfd-exec /usr/bin/payload
+run arm32 /usr/bin/arm32-hello
+[ "$1" = kernel ] && exit 0       # what the kernel alone (Landlock, seccomp) must stop
 run loader /lib/ld-linux-aarch64.so.1 /tmp/drop-dyn
 run execveat /usr/bin/attack execveat-empty /tmp/drop
 run mmap-exec /usr/bin/attack mmap-exec /tmp/drop
 run listener /usr/bin/attack listener
 run personality /usr/bin/attack personality-rie
-run arm32 /usr/bin/arm32-hello
 run tamper /usr/bin/attack kill "$PPID"
 # The supervisor's peak resident set after answering all of the above (budget: 1.5 MB).
 echo "supervisor $(grep VmHWM /proc/$PPID/status)"
@@ -44,6 +45,12 @@ for mode in enforce audit; do
   cat /tmp/events-$mode.jsonl
   echo "--- $mode end"
 done
+# Without a supervisor (as on a kernel without user notification): Landlock and the filter alone.
+echo "--- kernel begin"
+KITSUNE_SIMULATE_MISSING=unotify kitsune-enforcer --mode enforce --events /tmp/events-kernel.jsonl -- /usr/bin/kitsune-cases kernel
+echo "enforcer exit $?"
+cat /tmp/events-kernel.jsonl
+echo "--- kernel end"
 echo "=== kitsune-arm64 end"
 sync
 poweroff -f

@@ -21,7 +21,13 @@ run system-dynamic /usr/bin/payload-dyn
 run drop /tmp/drop
 run memfd /usr/bin/attack memfd-exec /usr/bin/payload
 run arm32 /usr/bin/arm32-hello
-[ "$1" = kernel ] && exit 0       # what the kernel alone (Landlock, seccomp) must stop
+case "$1" in
+  kernel) exit 0 ;;               # what the kernel alone (Landlock, seccomp) must stop
+  layer)                          # the Lambda layer's policy also plants decoy credentials
+    run honeypot cat /tmp/backup/.aws/credentials
+    sleep 1                       # the sidecar reports the read
+    exit 0 ;;
+esac
 run loader /lib/ld-linux-aarch64.so.1 /tmp/drop-dyn
 run execveat /usr/bin/attack execveat-empty /tmp/drop
 run mmap-exec /usr/bin/attack mmap-exec /tmp/drop
@@ -51,6 +57,14 @@ KITSUNE_SIMULATE_MISSING=unotify kitsune-enforcer --mode enforce --events /tmp/e
 echo "enforcer exit $?"
 cat /tmp/events-kernel.jsonl
 echo "--- kernel end"
+# The arm64 Lambda layer built by `kitsune layer build --architecture arm64`, unpacked in /opt as
+# Lambda does, started through its wrapper (events on stderr, as in CloudWatch Logs).
+echo "--- layer begin"
+/opt/kitsune/bin/kitsune-ship --version
+/opt/kitsune/wrapper /usr/bin/kitsune-cases layer 2>/tmp/layer-stderr
+echo "wrapper exit $?"
+grep '^{' /tmp/layer-stderr
+echo "--- layer end"
 echo "=== kitsune-arm64 end"
 sync
 poweroff -f

@@ -8,7 +8,6 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
-#include <linux/audit.h>
 #include <linux/seccomp.h>
 
 #ifndef __NR_landlock_create_ruleset
@@ -33,48 +32,6 @@
 
 struct ks_ruleset_attr { uint64_t handled_access_fs, handled_access_net, scoped; };
 struct ks_path_beneath { uint64_t allowed_access; int32_t parent_fd; } __attribute__((packed));
-
-uint32_t ks_audit_arch(void) {
-#if defined(__x86_64__)
-    return AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-    return AUDIT_ARCH_AARCH64;
-#else
-#error "unsupported architecture"
-#endif
-}
-int ks_is_x86_64(void) {
-#if defined(__x86_64__)
-    return 1;
-#else
-    return 0;
-#endif
-}
-
-int ks_nr(int which) {
-    switch (which) {
-    case KS_SYS_EXECVE: return __NR_execve;
-    case KS_SYS_EXECVEAT: return __NR_execveat;
-    case KS_SYS_MMAP: return __NR_mmap;
-    case KS_SYS_SECCOMP: return __NR_seccomp;
-#ifdef __NR_kill
-    case KS_SYS_KILL: return __NR_kill;
-#endif
-    case KS_SYS_TKILL: return __NR_tkill;
-    case KS_SYS_TGKILL: return __NR_tgkill;
-    case KS_SYS_PIDFD_OPEN: return __NR_pidfd_open;
-    case KS_SYS_PTRACE: return __NR_ptrace;
-    case KS_SYS_PROCESS_VM_READV: return __NR_process_vm_readv;
-    case KS_SYS_PROCESS_VM_WRITEV: return __NR_process_vm_writev;
-    case KS_SYS_RT_SIGQUEUEINFO: return __NR_rt_sigqueueinfo;
-    case KS_SYS_RT_TGSIGQUEUEINFO: return __NR_rt_tgsigqueueinfo;
-    case KS_SYS_PIDFD_SEND_SIGNAL: return __NR_pidfd_send_signal;
-    case KS_SYS_PIDFD_GETFD: return __NR_pidfd_getfd;
-    case KS_SYS_PERSONALITY: return __NR_personality;
-    case KS_SYS_SHMAT: return __NR_shmat;
-    default: return -1;
-    }
-}
 
 /* ---------------- Landlock ---------------- */
 int ks_landlock_abi(void) {

@@ -92,50 +92,47 @@ func buildFilter(_ spec: FilterSpec) -> [sock_filter]? {
     let eacces = ks_ret_errno(ks_errno_eacces())
     let plan = spec.plan
     let enforce = plan.mode == .enforce
-    // Syscalls of a foreign ABI (int 0x80 on x86_64, x32): the supervisor reports them (and refuses
-    // them in enforce mode); without one they are refused outright in enforce mode.
+    // Syscalls of a foreign ABI (see SyscallABI: int 0x80 and x32 on x86_64, AArch32 on aarch64): the
+    // supervisor reports them (and refuses them in enforce mode); without one they are refused outright
+    // in enforce mode.
     let foreign: UInt32 = plan.supervisor ? notify : (enforce ? eperm : allow)
 
     var a = Assembler()
     let lAllow = a.newLabel(), lForeign = a.newLabel()
     a.load(BPF.offArch)
-    a.jump(BPF.jeq, ks_audit_arch(), -1, lForeign)
+    a.jump(BPF.jeq, SyscallABI.auditArch, -1, lForeign)
     a.load(BPF.offNr)
-    if ks_is_x86_64() == 1 { a.jump(BPF.jge, 0x4000_0000, lForeign, -1) }
+    if let base = SyscallABI.foreignNumberBase { a.jump(BPF.jge, base, lForeign, -1) }
 
-    // Dispatch table: syscall number → handler label.
-    var handlers: [(Int32, Int)] = []
-    func handler(_ which: Int32) -> Int? {
-        let nr = ks_nr(which)
-        guard nr >= 0 else { return nil }
+    // Dispatch table: syscall → handler label.
+    func handler(_ call: Syscall) -> Int {
         let l = a.newLabel()
-        handlers.append((nr, l))
-        a.jump(BPF.jeq, UInt32(bitPattern: nr), l, -1)
+        a.jump(BPF.jeq, call.nr, l, -1)
         return l
     }
-    let hExecve = handler(Int32(KS_SYS_EXECVE))
-    let hExecveat = handler(Int32(KS_SYS_EXECVEAT))
-    let hMmap = plan.watchMappings ? handler(Int32(KS_SYS_MMAP)) : nil
-    let hSeccomp = handler(Int32(KS_SYS_SECCOMP))
+    let hExecve = handler(.execve)
+    let hExecveat = handler(.execveat)
+    let hMmap = plan.watchMappings ? handler(.mmap) : nil
+    let hSeccomp = handler(.seccomp)
     // Other ways to make file contents executable without an executable mapping request.
-    let hPersonality = plan.watchMappings ? handler(Int32(KS_SYS_PERSONALITY)) : nil
-    let hShmat = plan.watchMappings ? handler(Int32(KS_SYS_SHMAT)) : nil
+    let hPersonality = plan.watchMappings ? handler(.personality) : nil
+    let hShmat = plan.watchMappings ? handler(.shmat) : nil
     // Signals, tracing and memory access aimed at the supervisor: first argument is the pid (and the
     // signal, where there is one, in the argument given).
     var pidFirst: [(label: Int, signal: Int?)] = []
-    for (s, signal) in [(KS_SYS_TKILL, 1), (KS_SYS_TGKILL, 2), (KS_SYS_PIDFD_OPEN, nil), (KS_SYS_PROCESS_VM_READV, nil),
-                        (KS_SYS_PROCESS_VM_WRITEV, nil), (KS_SYS_RT_SIGQUEUEINFO, 1), (KS_SYS_RT_TGSIGQUEUEINFO, 2)] {
-        if let l = handler(Int32(s)) { pidFirst.append((l, signal)) }
-    }
-    let hKill = handler(Int32(KS_SYS_KILL))
-    let hPtrace = handler(Int32(KS_SYS_PTRACE))
+    let pidFirstCalls: [(Syscall, Int?)] = [(.tkill, 1), (.tgkill, 2), (.pidfd_open, nil), (.process_vm_readv, nil),
+                                            (.process_vm_writev, nil), (.rt_sigqueueinfo, 1), (.rt_tgsigqueueinfo, 2)]
+    for (call, signal) in pidFirstCalls { pidFirst.append((handler(call), signal)) }
+    let hKill = handler(.kill)
+    let hPtrace = handler(.ptrace)
     a.ret(allow)
 
     // execve: the supervisor judges it (Landlock still applies afterwards).
-    if let h = hExecve { a.bind(h); a.ret(plan.supervisor ? notify : allow) }
+    a.bind(hExecve)
+    a.ret(plan.supervisor ? notify : allow)
     // execveat: judged by the supervisor; without one, fd-based exec is refused outright in enforce mode.
-    if let h = hExecveat {
-        a.bind(h)
+    do {
+        a.bind(hExecveat)
         if plan.supervisor { a.ret(notify) } else if enforce {
             let refuse = a.returnLabel(eacces)
             a.load(BPF.offArg(4))
@@ -168,8 +165,8 @@ func buildFilter(_ spec: FilterSpec) -> [sock_filter]? {
         a.ret(notify)
     }
     // seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER): a newer listener would steal our notifications.
-    if let h = hSeccomp {
-        a.bind(h)
+    do {
+        a.bind(hSeccomp)
         a.load(BPF.offArg(0))
         a.jump(BPF.jeq, 1, -1, lAllow)
         let refuse = a.returnLabel(eperm)
@@ -195,13 +192,13 @@ func buildFilter(_ spec: FilterSpec) -> [sock_filter]? {
         a.load(BPF.offArg(0))
         tamperIf(pids, signal: signal)
     }
-    if let h = hKill {
-        a.bind(h)
+    do {
+        a.bind(hKill)
         a.load(BPF.offArg(0))
         tamperIf(pids + [UInt32(bitPattern: -spec.protectedGroup), 0xFFFF_FFFF], signal: 1)
     }
-    if let h = hPtrace {
-        a.bind(h)
+    do {
+        a.bind(hPtrace)
         a.load(BPF.offArg(1))
         tamperIf(pids, signal: nil)
     }

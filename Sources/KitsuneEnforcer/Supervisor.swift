@@ -33,8 +33,8 @@ struct Supervisor {
     mutating func decide(_ n: ks_notif_t) -> Int32 {
         let pid = Int(n.pid)
         let enforce = judge.policy.mode == .enforce
-        if n.arch != ks_audit_arch() || (ks_is_x86_64() == 1 && n.nr >= 0x4000_0000) {
-            // A foreign syscall ABI (int 0x80, x32): reported, and refused in enforce mode.
+        if SyscallABI.isForeign(arch: n.arch, nr: n.nr) {
+            // A foreign syscall ABI (int 0x80 or x32 on x86_64, AArch32 on aarch64): reported, and refused in enforce mode.
             guard ks_notif_id_valid(listener, n.id) == 1 else { return enforce ? ks_errno_eperm() : 0 }
             // A loop of different foreign syscalls folds into one event per process (100 ms window).
             report(single(.abi), executable: executableName(pid), argv: [Bytes(literal: "syscall:") + decimalBytes(Int(n.nr))],
@@ -52,16 +52,16 @@ struct Supervisor {
                    syscall: "tamper", pid: pid, foldAs: [])
             return ks_errno_eperm()
         }
-        if n.nr == ks_nr(Int32(KS_SYS_PERSONALITY)) || n.nr == ks_nr(Int32(KS_SYS_SHMAT)) {
+        if n.nr == Syscall.personality.rawValue || n.nr == Syscall.shmat.rawValue {
             // Only the dangerous flag is notified (READ_IMPLIES_EXEC, SHM_EXEC): no memory to read.
             guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
-            let personality = n.nr == ks_nr(Int32(KS_SYS_PERSONALITY))
+            let personality = n.nr == Syscall.personality.rawValue
             let v = single(.nativeCode, judge.policy.nativeCode)
             let call = personality ? Bytes(literal: "personality(READ_IMPLIES_EXEC)") : Bytes(literal: "shmat(SHM_EXEC)")
             report(v, executable: executableName(pid), argv: [call], syscall: personality ? "personality" : "shmat", pid: pid)
             return v.block ? ks_errno_eperm() : 0
         }
-        if n.nr == ks_nr(Int32(KS_SYS_MMAP)) {
+        if n.nr == Syscall.mmap.rawValue {
             let fd = Int(Int32(truncatingIfNeeded: n.arg(4)))
             // Fast path (every shared library of every program): one readlink, no stat.
             if let path = readLink(procPath(pid, "/fd/") + decimalBytes(fd)), judge.isMappingTrustedByPath(path) {
@@ -74,7 +74,7 @@ struct Supervisor {
             report(v, executable: file.path, argv: [], syscall: "mmap", pid: pid)
             return v.block ? ks_errno_eperm() : 0
         }
-        let isExecveat = n.nr == ks_nr(Int32(KS_SYS_EXECVEAT))
+        let isExecveat = n.nr == Syscall.execveat.rawValue
         var mem = TargetMemory(pid: pid)
         let pathPtr = isExecveat ? n.arg(1) : n.arg(0)
         let argvPtr = isExecveat ? n.arg(2) : n.arg(1)
@@ -162,13 +162,12 @@ struct Supervisor {
 /// The name of a signal, trace or memory-access syscall the filter notifies only as tampering, and
 /// which argument holds the pid it aims at.
 func tamperCall(_ nr: Int32) -> (StaticString, Int)? {
-    let calls: [(Int32, StaticString)] = [
-        (Int32(KS_SYS_KILL), "kill"), (Int32(KS_SYS_TKILL), "tkill"), (Int32(KS_SYS_TGKILL), "tgkill"),
-        (Int32(KS_SYS_PIDFD_OPEN), "pidfd_open"), (Int32(KS_SYS_PTRACE), "ptrace"),
-        (Int32(KS_SYS_PROCESS_VM_READV), "process_vm_readv"), (Int32(KS_SYS_PROCESS_VM_WRITEV), "process_vm_writev"),
-        (Int32(KS_SYS_RT_SIGQUEUEINFO), "rt_sigqueueinfo"), (Int32(KS_SYS_RT_TGSIGQUEUEINFO), "rt_tgsigqueueinfo"),
+    let calls: [(Syscall, StaticString)] = [
+        (.kill, "kill"), (.tkill, "tkill"), (.tgkill, "tgkill"), (.pidfd_open, "pidfd_open"), (.ptrace, "ptrace"),
+        (.process_vm_readv, "process_vm_readv"), (.process_vm_writev, "process_vm_writev"),
+        (.rt_sigqueueinfo, "rt_sigqueueinfo"), (.rt_tgsigqueueinfo, "rt_tgsigqueueinfo"),
     ]
-    for (which, name) in calls where ks_nr(which) == nr { return (name, which == Int32(KS_SYS_PTRACE) ? 1 : 0) }
+    for (call, name) in calls where call.rawValue == nr { return (name, call == .ptrace ? 1 : 0) }
     return nil
 }
 

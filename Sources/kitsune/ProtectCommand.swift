@@ -19,17 +19,18 @@ struct ProtectCommand: ParsableCommand {
     @Option(help: "Policy to bake in (default: Kitsune's Lambda policy, enforce mode).")
     var policy: String?
 
+    @OptionGroup var binaries: EnforcerOptions
+
     func run() throws {
-        guard let enforcer = EnforcerBinary.locate() else {
-            throw inputError("kitsune-enforcer not found beside kitsune (build it with `swift build -c release`, or set KITSUNE_ENFORCER)")
-        }
+        let architecture: LayerArchitecture
         do {
-            let data = try FunctionProtector.protect(zip: zip, enforcer: URL(fileURLWithPath: enforcer),
-                                                     policy: policy.map { URL(fileURLWithPath: $0) })
+            architecture = try binaries.architecture ?? FunctionProtector.bootstrapArchitecture(zip: zip) ?? .x86_64
+            let data = try FunctionProtector.protect(zip: zip, enforcer: try binaries.enforcer(for: architecture),
+                                                     policy: policy.map { URL(fileURLWithPath: $0) }, architecture: architecture)
             try AtomicFile.write(data, to: output)
         } catch {
             throw inputError("\(error)")
         }
-        FileHandle.standardError.write(Data("kitsune: protected function written to \(output)\n".utf8))
+        FileHandle.standardError.write(Data("kitsune: protected \(architecture.rawValue) function written to \(output) (deploy it with Architectures=[\(architecture.rawValue)])\n".utf8))
     }
 }

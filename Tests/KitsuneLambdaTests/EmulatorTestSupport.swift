@@ -48,20 +48,27 @@ enum Fixture {
         guard FileManager.default.isExecutableFile(atPath: argv[0]) else {
             throw TestToolMissing(message: "\(argv[0]) is missing: install \(tool)")
         }
+        let (status, output) = try execute(argv, in: dir)
+        guard status == 0 else {
+            throw TestToolMissing(message: "\(argv.joined(separator: " ")) failed (\(status)): \(output)")
+        }
+        return output
+    }
+
+    /// Runs a program to its end: exit status and stdout+stderr. `environment` nil: this process's.
+    static func execute(_ argv: [String], in dir: URL? = nil, environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())
         if let dir { process.currentDirectoryURL = dir }
+        if let environment { process.environment = environment }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestToolMissing(message: "\(argv.joined(separator: " ")) failed (\(process.terminationStatus)): \(output)")
-        }
-        return output
+        return (process.terminationStatus, output)
     }
 
     /// awslambdaric must be installed for the system Python the emulator uses.

@@ -12,17 +12,6 @@ int ks_argc(void);
 char **ks_argv(void);
 char **ks_envp(void);
 
-/* ---- constants the Swift side needs, resolved for the build architecture ---- */
-uint32_t ks_audit_arch(void);          /* AUDIT_ARCH of this build (x86_64 or aarch64) */
-int ks_is_x86_64(void);
-int ks_nr(int which);                  /* syscall numbers by KS_SYS_* index; -1 if absent on this arch */
-enum {
-    KS_SYS_EXECVE, KS_SYS_EXECVEAT, KS_SYS_MMAP, KS_SYS_SECCOMP, KS_SYS_KILL, KS_SYS_TKILL,
-    KS_SYS_TGKILL, KS_SYS_PIDFD_OPEN, KS_SYS_PTRACE, KS_SYS_PROCESS_VM_READV,
-    KS_SYS_PROCESS_VM_WRITEV, KS_SYS_RT_SIGQUEUEINFO, KS_SYS_RT_TGSIGQUEUEINFO,
-    KS_SYS_PIDFD_SEND_SIGNAL, KS_SYS_PIDFD_GETFD, KS_SYS_PERSONALITY, KS_SYS_SHMAT, KS_SYS_COUNT
-};
-
 /* ---- files ---- */
 int ks_open(const char *path, int flags, int mode);
 int ks_openat(int dirfd, const char *path, int flags, int mode);

@@ -55,9 +55,13 @@ public enum DeployDecision: Sendable, Equatable {
 public struct DeployPlanner: Sendable {
     public let layer: LayerARN
     public let mode: DeployMode
+    /// The layer version's `CompatibleArchitectures` (nil or empty: not declared, not checked). Kitsune's
+    /// layer is native code: attaching an x86_64 layer to an arm64 function would fail its every init.
+    public let layerArchitectures: [String]?
 
-    public init(layer: LayerARN, mode: DeployMode) {
+    public init(layer: LayerARN, mode: DeployMode, layerArchitectures: [String]? = nil) {
         self.layer = layer
+        self.layerArchitectures = layerArchitectures
         self.mode = mode
     }
 
@@ -83,6 +87,13 @@ public struct DeployPlanner: Sendable {
         let functionRegion = function.functionArn.split(separator: ":", omittingEmptySubsequences: false)
         if functionRegion.count > 3, String(functionRegion[3]) != layer.region {
             return .invalid("layer is in region \(layer.region) but the function is in \(functionRegion[3]); publish the layer in that region")
+        }
+        if let declared = layerArchitectures, !declared.isEmpty {
+            let architecture = function.architectures?.first ?? "x86_64"      // Lambda's default
+            if !declared.contains(architecture) {
+                return .invalid("function runs on \(architecture) but layer \(layer.name):\(layer.version) is for \(declared.joined(separator: ", ")); "
+                    + "publish an \(architecture) layer (kitsune layer build --architecture \(architecture)) and deploy that to it")
+            }
         }
         var variables = function.variables
         let wrapper = variables[KitsuneLayer.wrapperVariable]

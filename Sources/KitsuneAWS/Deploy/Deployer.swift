@@ -93,7 +93,9 @@ public struct Deployer: Sendable {
         let functions = try await client.lambda.listFunctions()
         let lambda = client.lambda
         let options = self.options
-        let planner = DeployPlanner(layer: options.layer, mode: options.mode)
+        // The layer's declared architectures (nil when it cannot be read: then not checked).
+        let architectures = options.mode == .attach ? (try? await lambda.getLayerVersion(options.layer.unversioned, version: options.layer.version))?.compatibleArchitectures : nil
+        let planner = DeployPlanner(layer: options.layer, mode: options.mode, layerArchitectures: architectures)
         let outcomes = await boundedMap(functions, limit: options.concurrency, progress: progress) { function -> DeployResult? in
             let tags: [String: String]
             do { tags = try await lambda.listTags(function.functionArn) } catch {

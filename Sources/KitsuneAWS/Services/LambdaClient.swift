@@ -130,12 +130,14 @@ public struct LambdaClient: Sendable {
         return try client.decode(LambdaFunctionConfiguration.self, answer, action: "lambda:UpdateFunctionConfiguration")
     }
 
-    /// `PublishLayerVersion` from a zip archive.
+    /// `PublishLayerVersion` from a zip archive. Kitsune's layer is native code: publish one per
+    /// architecture with `compatibleArchitectures` (`x86_64` or `arm64`).
     public func publishLayerVersion(_ layer: String, zip: [UInt8], description: String? = nil,
-                                    compatibleRuntimes: [String] = []) async throws -> LambdaLayerVersion {
+                                    compatibleRuntimes: [String] = [], compatibleArchitectures: [String] = []) async throws -> LambdaLayerVersion {
         var object: [String: Any] = ["Content": ["ZipFile": Data(zip).base64EncodedString()]]
         if let description { object["Description"] = description }
         if !compatibleRuntimes.isEmpty { object["CompatibleRuntimes"] = compatibleRuntimes }
+        if !compatibleArchitectures.isEmpty { object["CompatibleArchitectures"] = compatibleArchitectures }
         let body = try JSONSerialization.data(withJSONObject: object)
         let answer = try await client.restJSON(service: "lambda", action: "PublishLayerVersion", method: "POST",
                                                path: "/2018-10-31/layers/\(name(layer))/versions", body: Array(body))
@@ -152,6 +154,7 @@ public struct LambdaClient: Sendable {
         if !input.layers.isEmpty { object["Layers"] = input.layers }
         if !input.environment.isEmpty { object["Environment"] = ["Variables": input.environment] }
         if !input.tags.isEmpty { object["Tags"] = input.tags }
+        if !input.architectures.isEmpty { object["Architectures"] = input.architectures }
         let body = try JSONSerialization.data(withJSONObject: object)
         let answer = try await client.restJSON(service: "lambda", action: "CreateFunction", method: "POST",
                                                path: "/2015-03-31/functions", body: Array(body))

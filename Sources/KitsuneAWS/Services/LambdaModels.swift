@@ -119,11 +119,13 @@ public struct LambdaLayerVersion: Codable, Sendable, Equatable {
     public var description: String?
     public var createdDate: String?
     public var compatibleRuntimes: [String]?
+    public var compatibleArchitectures: [String]?
     public var content: Content?
 
     enum CodingKeys: String, CodingKey {
         case layerVersionArn = "LayerVersionArn", layerArn = "LayerArn", version = "Version", description = "Description"
         case createdDate = "CreatedDate", compatibleRuntimes = "CompatibleRuntimes", content = "Content"
+        case compatibleArchitectures = "CompatibleArchitectures"
     }
 
     /// The layer archive.
@@ -174,9 +176,12 @@ public struct LambdaCreateFunctionInput: Sendable {
     public var layers: [String]
     public var environment: [String: String]
     public var tags: [String: String]
+    /// `x86_64` or `arm64` (empty: Lambda's default, x86_64).
+    public var architectures: [String]
 
     public init(name: String, runtime: String, role: String, handler: String, zip: [UInt8], layers: [String] = [],
-                environment: [String: String] = [:], tags: [String: String] = [:]) {
+                environment: [String: String] = [:], tags: [String: String] = [:], architectures: [String] = []) {
+        self.architectures = architectures
         self.name = name
         self.runtime = runtime
         self.role = role

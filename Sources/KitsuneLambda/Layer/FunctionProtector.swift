@@ -20,12 +20,11 @@ public enum FunctionProtector {
     /// The function's own bootstrap, renamed beside the new one.
     public static let movedBootstrap = ".kitsune-bootstrap"
 
-    /// The protected zip's bytes.
-    public static func protect(zip path: String, enforcer: URL, policy: URL?, root: String = "/var/task") throws -> Data {
-        let archive: ZipArchive
-        do { archive = try ZipArchive(source: try FileSource(path: path), name: path, maxEntries: 100_000) } catch {
-            throw Failure(description: "\(path): not a readable zip archive: \(error)")
-        }
+    /// The protected zip's bytes. `architecture`, when given, is the function's: the enforcer must be
+    /// built for it. A native (ELF) bootstrap must match the enforcer's architecture either way.
+    public static func protect(zip path: String, enforcer: URL, policy: URL?, architecture: LayerArchitecture? = nil,
+                               root: String = "/var/task") throws -> Data {
+        let archive = try open(path)
         for entry in archive.entries {
             let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
             if entry.name.hasPrefix("/") || entry.name.contains("\\") || parts.contains("..") {
@@ -38,6 +37,11 @@ public enum FunctionProtector {
         guard let original = archive.entries.first(where: { $0.name == "bootstrap" && !$0.isDirectory }) else {
             throw Failure(description: "\(path): no bootstrap at the root of the zip: `kitsune protect` is for provided.al2/provided.al2023 functions (managed runtimes use the layer and AWS_LAMBDA_EXEC_WRAPPER)")
         }
+        let layer = try LayerBuilder.entries(enforcer: enforcer, policy: policy, architecture: architecture)
+        if let native = try bootstrapArchitecture(original, of: archive),
+           let built = layer.first.flatMap({ LayerArchitecture.of(elf: $0.data) }), native != built {
+            throw Failure(description: "\(path): bootstrap is an \(native.rawValue) program but kitsune-enforcer \(enforcer.path) is \(built.rawValue): protect it with --architecture \(native.rawValue)")
+        }
         var writer = ZipWriter()
         var manifestFiles: [ManifestFile] = []
         for entry in archive.entries {
@@ -46,7 +50,7 @@ public enum FunctionProtector {
             if let file = try inventory(entry, of: archive, as: name) { manifestFiles.append(file) }
         }
         let manifest = Manifest(root: root, files: manifestFiles)
-        for entry in try LayerBuilder.entries(enforcer: enforcer, policy: policy) {
+        for entry in layer {
             switch entry.path {
             case "kitsune/bin/kitsune-enforcer": try writer.add(.init(path: "\(directory)/kitsune-enforcer", data: entry.data, mode: 0o755))
             case "kitsune/bin/kitsune-ship": try writer.add(.init(path: "\(directory)/kitsune-ship", data: entry.data, mode: 0o755))
@@ -57,6 +61,30 @@ public enum FunctionProtector {
         try writer.add(.init(path: "\(directory)/manifest.json", data: manifest.jsonData(), mode: 0o644))
         try writer.add(.init(path: "bootstrap", data: try LayerBuilder.resource("bootstrap"), mode: 0o755))
         return try writer.finish()
+    }
+
+    /// The architecture of the zip's native `bootstrap` (nil: no bootstrap, or a script), to pick the
+    /// enforcer when `--architecture` is not given.
+    public static func bootstrapArchitecture(zip path: String) throws -> LayerArchitecture? {
+        let archive = try open(path)
+        guard let original = archive.entries.first(where: { $0.name == "bootstrap" && !$0.isDirectory }) else { return nil }
+        return try bootstrapArchitecture(original, of: archive)
+    }
+
+    static func open(_ path: String) throws -> ZipArchive {
+        do { return try ZipArchive(source: try FileSource(path: path), name: path, maxEntries: 100_000) } catch {
+            throw Failure(description: "\(path): not a readable zip archive: \(error)")
+        }
+    }
+
+    /// An ELF bootstrap's architecture; nil for scripts (and for ELF files of another machine, which
+    /// the protector leaves to Lambda to refuse).
+    static func bootstrapArchitecture(_ entry: ZipEntry, of archive: ZipArchive) throws -> LayerArchitecture? {
+        guard !entry.isSymlink else { return nil }
+        let limits = ScanLimits()
+        let reader = try ZipEntryReader(archive: archive, entry: entry, limits: limits, budget: ScanBudget(limit: limits.maxTotalBytes),
+                                        chunkSize: 64)
+        return try reader.next().flatMap { LayerArchitecture.of(elf: Data($0)) }
     }
 
     /// Copy one entry's local record as it is (renamed if `name` differs).

@@ -21,16 +21,23 @@ public enum LayerBuilder {
         public let description: String
     }
 
-    /// The layer's files. `policy` nil means Kitsune's default Lambda policy.
-    public static func entries(enforcer: URL, policy: URL?) throws -> [ZipWriter.Entry] {
+    /// The layer's files. `policy` nil means Kitsune's default Lambda policy. `architecture`, when
+    /// given, is what the layer is for: the enforcer (and kitsune-ship) must be built for it.
+    public static func entries(enforcer: URL, policy: URL?, architecture: LayerArchitecture? = nil) throws -> [ZipWriter.Entry] {
         guard let enforcerData = FileManager.default.contents(atPath: enforcer.path), enforcerData.starts(with: [0x7F, 0x45, 0x4C, 0x46]) else {
             throw Failure(description: "\(enforcer.path): not a kitsune-enforcer binary (build it with `swift build -c release`)")
+        }
+        guard let built = LayerArchitecture.of(elf: enforcerData) else {
+            throw Failure(description: "\(enforcer.path): kitsune-enforcer is \(LayerArchitecture.describe(enforcerData)), not x86_64 or arm64")
+        }
+        if let architecture, architecture != built {
+            throw Failure(description: "\(enforcer.path): kitsune-enforcer is \(built.rawValue), but the layer is for \(architecture.rawValue)")
         }
         let policyData: Data
         if let policy {
             guard let d = FileManager.default.contents(atPath: policy.path) else { throw Failure(description: "cannot read policy \(policy.path)") }
             policyData = d
-            let deferred = try validate(policy: policy, with: enforcer)
+            let deferred = try validate(policy: policy, with: try validator(for: enforcer, built: built))
             // Paths inside this layer are known now: a policy may not name a file the layer lacks.
             let layerFiles = ["kitsune/bin/kitsune-enforcer", "kitsune/bin/kitsune-ship", "kitsune/policy.yaml", "kitsune/wrapper"]
             for path in deferred where path.hasPrefix("/opt/kitsune/") && !layerFiles.contains(String(path.dropFirst(5))) {
@@ -40,7 +47,7 @@ public enum LayerBuilder {
             policyData = try resource("policy.yaml")
         }
         var entries = [ZipWriter.Entry(path: "kitsune/bin/kitsune-enforcer", data: enforcerData, mode: 0o755)]
-        if let ship = try shipData(nextTo: enforcer) {
+        if let ship = try shipData(nextTo: enforcer, architecture: built) {
             entries.append(ZipWriter.Entry(path: "kitsune/bin/kitsune-ship", data: ship, mode: 0o755))
         }
         entries.append(ZipWriter.Entry(path: "kitsune/policy.yaml", data: policyData, mode: 0o644))
@@ -50,8 +57,9 @@ public enum LayerBuilder {
 
     /// The `kitsune-ship` binary built next to the enforcer (`swift build` makes both; the enforcer's
     /// path or, when that is a symbolic link, its target), if any. It is optional: without it the layer
-    /// still works, and only shipping events to an `https://` URL is unavailable.
-    static func shipData(nextTo enforcer: URL) throws -> Data? {
+    /// still works, and only shipping events to an `https://` URL is unavailable. It must be built for
+    /// the enforcer's architecture.
+    static func shipData(nextTo enforcer: URL, architecture: LayerArchitecture) throws -> Data? {
         let candidates = [enforcer, enforcer.resolvingSymlinksInPath()].map {
             $0.deletingLastPathComponent().appendingPathComponent("kitsune-ship")
         }
@@ -59,12 +67,24 @@ public enum LayerBuilder {
         guard let data = FileManager.default.contents(atPath: ship.path), data.starts(with: [0x7F, 0x45, 0x4C, 0x46]) else {
             throw Failure(description: "\(ship.path): not a kitsune-ship binary (build it with `swift build -c release`, or remove it)")
         }
+        guard LayerArchitecture.of(elf: data) == architecture else {
+            throw Failure(description: "\(ship.path): kitsune-ship is \(LayerArchitecture.describe(data)), but the enforcer beside it is \(architecture.rawValue)")
+        }
         return data
     }
 
+    /// The enforcer that checks a policy: the layer's own when it runs here, else the one built for
+    /// this machine beside `kitsune` (the same policy parser, compiled for another architecture).
+    static func validator(for enforcer: URL, built: LayerArchitecture) throws -> URL {
+        if built == .host { return enforcer }
+        do { return try LayerBinaries.enforcer(for: .host, environment: [:]) } catch {
+            throw Failure(description: "cannot validate the policy: \(enforcer.path) is \(built.rawValue) and does not run here, and \(error)")
+        }
+    }
+
     /// The layer zip's bytes.
-    public static func archive(enforcer: URL, policy: URL?) throws -> Data {
-        try ZipWriter.archive(try entries(enforcer: enforcer, policy: policy))
+    public static func archive(enforcer: URL, policy: URL?, architecture: LayerArchitecture? = nil) throws -> Data {
+        try ZipWriter.archive(try entries(enforcer: enforcer, policy: policy, architecture: architecture))
     }
 
     /// Write the layer as a directory tree (what Lambda extracts under /opt), for local runs.

@@ -19,6 +19,8 @@ enum RelaySignal {
     case invocationEdge
     /// A new invocation began: its request id.
     case invocation(Bytes)
+    /// The function's account id (from the first invocation's `Lambda-Runtime-Invoked-Function-Arn`).
+    case account(Bytes)
 }
 
 /// The loopback listener and the open connection pairs.
@@ -28,6 +30,8 @@ struct RuntimeRelay {
     let upstreamPort: Int
     var pairs: [RelayPair] = []
     var buffer = Bytes(repeating: 0, count: 65536)
+    /// The account id has been learned (it is taken from the first invocation only).
+    var accountKnown = false
     /// Connection pairs served at once (each takes two of the sidecar's poll slots).
     static let maxPairs = (Int(KS_POLL_MAX) - 4) / 2
 
@@ -89,6 +93,11 @@ struct RuntimeRelay {
                 if let id = head.field("Lambda-Runtime-Aws-Request-Id"), !id.isEmpty, id.count <= 128,
                    id.allSatisfy({ $0 > 32 && $0 < 127 && $0 != 34 && $0 != 92 }) {
                     signal(.invocation(id))
+                }
+                if !accountKnown, let arn = head.field("Lambda-Runtime-Invoked-Function-Arn"),
+                   let account = EventInstance.accountID(fromARN: arn) {
+                    accountKnown = true
+                    signal(.account(account))
                 }
                 out += head.raw
             case .bytes(let r):

@@ -98,6 +98,8 @@ extension SidecarSetup {
         switch s {
         case .invocation(let id):
             sink.invocation?.write(id)
+        case .account(let id):
+            sink.instance?.account.write(id)
         case .invocationEdge:
             // Everything this invocation caused is already queued: the supervisor writes an event
             // before it answers the syscall, inotify queues an open before open() returns.
@@ -134,8 +136,7 @@ extension SidecarSetup {
             e.string("access", access)
             e.string("detail", "a decoy credentials file planted by kitsune was touched; nothing legitimate uses it")
             sink.lambdaFields(&e, requestID: nil)
-            sink.emit(e)
-            lines.append(e.line())
+            lines.append(sink.emit(e))
         }
         watch = w
         for l in lines { shipper?.enqueue(l) }

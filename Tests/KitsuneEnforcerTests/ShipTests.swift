@@ -169,13 +169,39 @@ final class ShipTests: XCTestCase {
         XCTAssertEqual(try c.posts().count, 0)
     }
 
-    func testServerErrorIsReported() throws {
+    /// A non-2xx answer: exit 3 with the answer's head and the first 200 bytes of its body on stdout
+    /// (the sidecar decides from it: a final 4xx drops the batch, Retry-After delays the retry).
+    func testANon2xxAnswerIsHandedBack() throws {
         let c = try Collector(mode: "500")
         defer { c.stop() }
         let r = try ship(port: c.port)
-        assertOneLine(r, contains: "HTTP 500")
-        XCTAssertEqual(r.stderr, "HTTP 500\n")
+        XCTAssertEqual(r.status, 3, r.stderr)
+        XCTAssertEqual(r.stderr, "")
+        XCTAssertTrue(r.stdout.hasPrefix("HTTP/1.1 500 "), r.stdout)
         XCTAssertEqual(try c.posts().count, 1)
+
+        let pki = try Self.pki.get()
+        let log = pki.dir.appendingPathComponent("scripted-\(UUID().uuidString).jsonl")
+        let script = try EnforcerFixture.fixturesDirectory().appendingPathComponent("scripted_collector.py").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = [script, log.path, "429:7:long", pki.cert, pki.key]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        defer { p.terminate(); _ = EnforcerFixture.reap(p, timeout: 5) }
+        let port = try XCTUnwrap(Int(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let limited = try ship(port: port, ["--batch", "0123456789abcdef0123456789abcdef-42"])
+        XCTAssertEqual(limited.status, 3, limited.stderr)
+        XCTAssertTrue(limited.stdout.hasPrefix("HTTP/1.1 429 ") && limited.stdout.contains("\r\nRetry-After: 7\r\n"), limited.stdout)
+        XCTAssertTrue(limited.stdout.hasSuffix("\r\n\r\n" + String(repeating: "x", count: 200)), limited.stdout)
+        let posted = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try String(contentsOf: log, encoding: .utf8).utf8)) as? [String: Any])
+        XCTAssertEqual(posted["batch"] as? String, "0123456789abcdef0123456789abcdef-42")
+        XCTAssertEqual(posted["body"] as? String, body)
+        let bad = try ship(port: port, ["--batch", "not a batch"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("--batch must be"), bad.stderr)
     }
 
     func testConnectionRefused() throws {

@@ -72,6 +72,10 @@ int ks_nr(int which) {
     case KS_SYS_PIDFD_GETFD: return __NR_pidfd_getfd;
     case KS_SYS_PERSONALITY: return __NR_personality;
     case KS_SYS_SHMAT: return __NR_shmat;
+    case KS_SYS_MPROTECT: return __NR_mprotect;
+#ifdef __NR_pkey_mprotect
+    case KS_SYS_PKEY_MPROTECT: return __NR_pkey_mprotect;
+#endif
     default: return -1;
     }
 }

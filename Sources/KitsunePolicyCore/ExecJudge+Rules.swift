@@ -227,7 +227,7 @@ public struct ExecJudge {
         case .fileless: return 1
         case .loader: return 2
         case .drift: return 3
-        case .abi, .nativeCode, .tamper: return 4
+        case .abi, .nativeCode, .tamper, .execMemory: return 4
         case .interpreterScript: return 5
         case .notAllowlisted: return 6
         case .credentials: return 7

@@ -119,6 +119,14 @@ public struct Policy {
     public var interpreterScripts: ControlAction = .block
     /// Native code mapped executable from outside the trusted roots (`LD_PRELOAD`, `dlopen`, `ld.so /tmp/x`).
     public var nativeCode: ControlAction = .block
+    /// Writable+executable, anonymous executable, or later-executable memory in a process that is
+    /// not a JIT runtime (W^X per runtime; `exec_memory`).
+    public var execMemory: ControlAction = .block
+    /// Base-name globs of the runtimes that need such memory for their JIT (`node`, `java`, `dotnet`).
+    public var jitRuntimes: [Bytes] = []
+    /// Names of memfds whose executable mapping is a foreign-function library's trampoline page
+    /// (libffi's fallback when writable+executable memory is refused), not fileless code.
+    public var trampolineMemfds: [Bytes] = []
     public var interpreters: [InterpreterRule] = []
     public var loaders: [LoaderRule] = []
     public var honeypot = HoneypotConfig()

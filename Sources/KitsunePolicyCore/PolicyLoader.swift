@@ -75,6 +75,12 @@ public enum PolicyLoader {
             policy.interpreterScripts = try action(e)
         } else if k == Bytes(literal: "native_code") {
             policy.nativeCode = try action(e)
+        } else if k == Bytes(literal: "exec_memory") {
+            policy.execMemory = try action(e)
+        } else if k == Bytes(literal: "jit_runtimes") {
+            policy.jitRuntimes = try scalars(e)
+        } else if k == Bytes(literal: "trampoline_memfds") {
+            policy.trampolineMemfds = try scalars(e)
         } else if k == Bytes(literal: "events") {
             policy.events = try scalar(e)
         } else if k == Bytes(literal: "interpreters") {

@@ -128,6 +128,9 @@ public struct Policy {
     /// (libffi's fallback when writable+executable memory is refused), not fileless code.
     public var trampolineMemfds: [Bytes] = []
     public var interpreters: [InterpreterRule] = []
+    /// Multi-call binaries (`busybox`, `toybox`): the program they run is named by `argv[0]` (or by
+    /// `argv[1]` when `argv[0]` names the binary itself), so rules match that name.
+    public var multicall: [Bytes] = []
     public var loaders: [LoaderRule] = []
     public var honeypot = HoneypotConfig()
     /// The function's real credentials used outside their variables: an exec carrying one in its

@@ -85,6 +85,8 @@ public enum PolicyLoader {
             policy.events = try scalar(e)
         } else if k == Bytes(literal: "interpreters") {
             policy.interpreters = try rules(e).map { m throws(PolicyError) in try interpreterRule(m) }
+        } else if k == Bytes(literal: "multicall") {
+            policy.multicall = try scalars(e)
         } else if k == Bytes(literal: "loaders") {
             policy.loaders = try rules(e).map { m throws(PolicyError) in try loaderRule(m) }
         } else if k == Bytes(literal: "credentials") {

@@ -9,29 +9,13 @@ final class EventIdentityTests: XCTestCase {
 
     /// The scripted collector: its port and what it received.
     final class ScriptedCollector {
-        let process = Process()
+        let process: Process
         let port: Int
         let log: URL
 
         init(answers: String, tls: (cert: String, key: String)? = nil) throws {
             log = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kitsune-collector-\(UUID().uuidString).jsonl")
-            let script = try EnforcerFixture.fixturesDirectory().appendingPathComponent("scripted_collector.py").path
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = [script, log.path, answers] + (tls.map { [$0.cert, $0.key] } ?? [])
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            var line = Data()
-            while !line.contains(10) {
-                let chunk = out.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                line += chunk
-            }
-            guard let p = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                process.terminate()
-                throw FixtureError("collector did not print its port")
-            }
-            port = p
+            (process, port) = try EnforcerFixture.startServer("scripted_collector.py", [log.path, answers] + (tls.map { [$0.cert, $0.key] } ?? []))
         }
 
         func posts() throws -> [[String: Any]] {

@@ -55,25 +55,7 @@ final class ShipTests: XCTestCase {
         init(mode: String) throws {
             let pki = try ShipTests.pki.get()
             log = pki.dir.appendingPathComponent("posts-\(UUID().uuidString).jsonl")
-            let script = try EnforcerFixture.fixturesDirectory().appendingPathComponent("https_collector.py").path
-            process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = [script, pki.cert, pki.key, log.path, mode]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.standardError
-            try process.run()
-            var line = Data()
-            while !line.contains(10) {
-                let chunk = out.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                line += chunk
-            }
-            guard let p = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                process.terminate()
-                throw FixtureError("collector did not print its port")
-            }
-            port = p
+            (process, port) = try EnforcerFixture.startServer("https_collector.py", [pki.cert, pki.key, log.path, mode])
         }
 
         /// The POSTs received so far.
@@ -181,22 +163,14 @@ final class ShipTests: XCTestCase {
         XCTAssertEqual(try c.posts().count, 1)
 
         let pki = try Self.pki.get()
-        let log = pki.dir.appendingPathComponent("scripted-\(UUID().uuidString).jsonl")
-        let script = try EnforcerFixture.fixturesDirectory().appendingPathComponent("scripted_collector.py").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = [script, log.path, "429:7:long", pki.cert, pki.key]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        defer { p.terminate(); _ = EnforcerFixture.reap(p, timeout: 5) }
-        let port = try XCTUnwrap(Int(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let scripted = try EventIdentityTests.ScriptedCollector(answers: "429:7:long", tls: (pki.cert, pki.key))
+        defer { scripted.stop() }
+        let port = scripted.port
         let limited = try ship(port: port, ["--batch", "0123456789abcdef0123456789abcdef-42"])
         XCTAssertEqual(limited.status, 3, limited.stderr)
         XCTAssertTrue(limited.stdout.hasPrefix("HTTP/1.1 429 ") && limited.stdout.contains("\r\nRetry-After: 7\r\n"), limited.stdout)
         XCTAssertTrue(limited.stdout.hasSuffix("\r\n\r\n" + String(repeating: "x", count: 200)), limited.stdout)
-        let posted = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try String(contentsOf: log, encoding: .utf8).utf8)) as? [String: Any])
+        let posted = try XCTUnwrap(try scripted.posts().first)
         XCTAssertEqual(posted["batch"] as? String, "0123456789abcdef0123456789abcdef-42")
         XCTAssertEqual(posted["body"] as? String, body)
         let bad = try ship(port: port, ["--batch", "not a batch"])

@@ -140,6 +140,10 @@ void ks_shared_put(volatile uint64_t *page, const void *data, size_t n) {
     __atomic_store_n(&page[0], seq + 2, __ATOMIC_RELEASE);
 }
 
+uint64_t ks_shared_next(volatile uint64_t *word) {
+    return __atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST);
+}
+
 long ks_shared_get(volatile uint64_t *page, void *out, size_t cap) {
     for (int tries = 0; tries < 100; tries++) {
         uint64_t s1 = __atomic_load_n(&page[0], __ATOMIC_ACQUIRE);

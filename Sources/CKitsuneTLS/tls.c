@@ -26,6 +26,9 @@ struct call {
     char *err;
     size_t err_len;
     int64_t deadline_ns;
+    char *answer;            /* where a non-2xx answer's head and first body bytes go (or NULL) */
+    size_t answer_cap;
+    size_t *answer_len;
 };
 
 static int64_t now_ns(void) {
@@ -148,6 +151,30 @@ static int status_of(const char *line, size_t n) {
     return s < 100 ? -1 : s;
 }
 
+/// A non-2xx answer: read on (best effort, within the deadline) until its head and the first
+/// KS_TLS_ANSWER_BODY bytes of its body are in, then copy them out for the caller.
+static void keep_answer(struct call *c, SSL *ssl, int fd, char *buf, size_t have, size_t cap) {
+    if (!c->answer || !c->answer_cap) return;
+    for (;;) {
+        char *end = memmem(buf, have, "\r\n\r\n", 4);
+        if (end && have - (size_t)(end + 4 - buf) >= KS_TLS_ANSWER_BODY) break;
+        if (have == cap) break;
+        size_t got = 0;
+        ERR_clear_error();
+        errno = 0;
+        int ret = SSL_read_ex(ssl, buf + have, cap - have, &got);
+        if (ret > 0) { have += got; continue; }
+        int e = SSL_get_error(ssl, ret);
+        if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0)) break;
+        if (tls_step(c, ssl, fd, ret, RECEIVE) < 0) { if (c->err && c->err_len) c->err[0] = 0; break; }
+    }
+    char *end = memmem(buf, have, "\r\n\r\n", 4);
+    if (end && have > (size_t)(end + 4 - buf) + KS_TLS_ANSWER_BODY) have = (size_t)(end + 4 - buf) + KS_TLS_ANSWER_BODY;
+    size_t n = have < c->answer_cap ? have : c->answer_cap;
+    memcpy(c->answer, buf, n);
+    if (c->answer_len) *c->answer_len = n;
+}
+
 /// Read answers until the final status line (1xx heads are skipped whole).
 static int read_status(struct call *c, SSL *ssl, int fd) {
     char buf[HEAD_MAX];
@@ -159,7 +186,8 @@ static int read_status(struct call *c, SSL *ssl, int fd) {
             if (len > 0 && buf[len - 1] == '\r') len--;
             int s = status_of(buf, len);
             if (s < 0) return fail(c, KS_TLS_E_HTTP, "not an HTTP answer (malformed status line)");
-            if (s >= 200) return s;
+            if (s >= 200 && s < 300) return s;
+            if (s >= 300) { keep_answer(c, ssl, fd, buf, have, sizeof buf); return s; }
             char *end = memmem(buf, have, "\r\n\r\n", 4);        /* 1xx: drop its head, read on */
             if (end) {
                 size_t used = (size_t)(end - buf) + 4;
@@ -189,9 +217,11 @@ static int is_ipv4_literal(const char *host) {
 
 int ks_tls_post(const char *host, const uint8_t ip[4], int port, const char *ca_file,
                 const void *head, size_t head_len, const void *body, size_t body_len,
-                int timeout_ms, char *err, size_t err_len) {
+                int timeout_ms, char *err, size_t err_len, char *answer, size_t answer_cap, size_t *answer_len) {
     struct call c = { .err = err, .err_len = err_len,
-                      .deadline_ns = now_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000 };
+                      .deadline_ns = now_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000,
+                      .answer = answer, .answer_cap = answer_cap, .answer_len = answer_len };
+    if (answer_len) *answer_len = 0;
     if (err && err_len) err[0] = 0;
     signal(SIGPIPE, SIG_IGN);
     /* No openssl.cnf: nothing from the environment (OPENSSL_CONF) may load providers or engines here. */

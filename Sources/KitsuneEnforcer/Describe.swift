@@ -54,6 +54,8 @@ func policyReport(_ config: Configuration) -> Bytes {
     w.strings("allow", p.allow)
     w.string("interpreter_scripts", actionName(p.interpreterScripts))
     w.string("native_code", actionName(p.nativeCode))
+    w.string("exec_memory", actionName(p.execMemory))
+    w.strings("jit_runtimes", p.jitRuntimes)
     w.string("credentials", actionName(p.credentials))
     w.strings("credential_variables", p.credentialVariables)
     w.strings("environment_dumpers", p.environmentDumpers.flatMap { $0.names })

@@ -52,6 +52,8 @@ struct EventShipper {
     /// After a failed delivery, no new attempt before this monotonic time (back-off).
     var retryAt: Int64 = 0
     var backoffMs: Int64 = 0
+    /// This run's instance id, for the `X-Kitsune-Batch` header (`<instance_id>-<first seq>`).
+    var instanceID: Bytes?
     static let queueLimit = 1000
 
     /// Queue one event line (its trailing newline is dropped).
@@ -63,8 +65,9 @@ struct EventShipper {
         queue.append(l)
     }
 
-    /// Send everything queued in one POST. Failures keep the events for a later flush (with back-off)
-    /// and are reported on `errors` (one JSON event line).
+    /// Send everything queued in one POST. Failures keep the events for a later flush (with back-off,
+    /// or after the collector's `Retry-After`) and are reported on `errors` (one JSON event line); a
+    /// final 4xx drops the batch and reports `events_rejected`.
     mutating func flush(errors: EventSink) {
         guard !queue.isEmpty, ks_monotonic_ns() >= retryAt else { return }
         var body: Bytes = [91]
@@ -73,30 +76,48 @@ struct EventShipper {
             body += e
         }
         body.append(93)
-        let failure = post(body)
-        if failure.isEmpty {
+        var batch: Bytes?
+        if let id = instanceID, let first = eventSeq(queue[0]) { batch = id + [45] + decimalBytes(first) }
+        switch post(body, batch: batch) {
+        case .delivered:
             queue.removeAll()
             backoffMs = 0
             retryAt = 0
-            return
+        case .rejected(let answer):
+            let count = queue.count
+            queue.removeAll()
+            backoffMs = 0
+            retryAt = 0
+            var w = errors.header(action: "error")
+            w.string("reason", "events_rejected")
+            w.int("status", answer.status)
+            w.string("detail", answer.body)
+            w.int("rejected", count)
+            w.string("events_url", url.text)
+            errors.lambdaFields(&w, requestID: nil)
+            errors.emit(w)
+        case .failed(let failure, let retryAfterMs):
+            backoffMs = backoffMs == 0 ? 5_000 : min(backoffMs * 2, 300_000)
+            retryAt = ks_monotonic_ns() + (retryAfterMs ?? backoffMs) * 1_000_000
+            var w = errors.header(action: "error")
+            w.string("reason", "events_undelivered")
+            w.string("detail", Bytes(literal: "KITSUNE_EVENTS_URL ") + url.text + Bytes(literal: ": ") + failure)
+            w.int("queued", queue.count)
+            w.int("dropped", dropped)
+            if let r = retryAfterMs { w.int("retry_after_ms", Int(r)) }
+            errors.lambdaFields(&w, requestID: nil)
+            errors.emit(w)
         }
-        backoffMs = backoffMs == 0 ? 5_000 : min(backoffMs * 2, 300_000)
-        retryAt = ks_monotonic_ns() + backoffMs * 1_000_000
-        var w = errors.header(action: "error")
-        w.string("reason", "events_undelivered")
-        w.string("detail", Bytes(literal: "KITSUNE_EVENTS_URL ") + url.text + Bytes(literal: ": ") + failure)
-        w.int("queued", queue.count)
-        w.int("dropped", dropped)
-        errors.lambdaFields(&w, requestID: nil)
-        errors.emit(w)
     }
 
-    /// One HTTP/1.1 POST; empty on a 2xx answer, else what went wrong.
-    func post(_ body: Bytes) -> Bytes {
-        guard let ip = resolveIPv4(url.host, timeoutMs: timeoutMs) else { return Bytes(literal: "cannot resolve ") + url.host }
-        if url.tls { return postWithHelper(body, ip: ip) }
+    /// One HTTP/1.1 POST of `body`, labelled `X-Kitsune-Batch: batch` when given.
+    func post(_ body: Bytes, batch: Bytes?) -> Delivery {
+        guard let ip = resolveIPv4(url.host, timeoutMs: timeoutMs) else {
+            return .failed(Bytes(literal: "cannot resolve ") + url.host, retryAfterMs: nil)
+        }
+        if url.tls { return postWithHelper(body, ip: ip, batch: batch) }
         let fd = ip.withUnsafeBufferPointer { ks_tcp_connect($0.baseAddress, Int32(url.port), Int32(timeoutMs)) }
-        if fd < 0 { return Bytes(literal: "connect: ") + errorText(-fd) }
+        if fd < 0 { return .failed(Bytes(literal: "connect: ") + errorText(-fd), retryAfterMs: nil) }
         defer { _ = ks_close(fd) }
         _ = ks_set_io_timeout(fd, Int32(timeoutMs))
         var request = Bytes(literal: "POST ") + url.path + Bytes(literal: " HTTP/1.1\r\nHost: ") + url.host
@@ -104,39 +125,45 @@ struct EventShipper {
         request += Bytes(literal: "\r\nUser-Agent: kitsune-enforcer/") + Bytes(literal: enforcerVersion)
         request += Bytes(literal: "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ") + decimalBytes(body.count)
         if let t = token { request += Bytes(literal: "\r\nAuthorization: Bearer ") + t }
+        if let b = batch { request += Bytes(literal: "\r\nX-Kitsune-Batch: ") + b }
         request += Bytes(literal: "\r\n\r\n") + body
         let w = request.withUnsafeBufferPointer { ks_write_all(fd, $0.baseAddress, $0.count) }
-        if w < 0 { return Bytes(literal: "send: ") + errorText(-w) }
+        if w < 0 { return .failed(Bytes(literal: "send: ") + errorText(-w), retryAfterMs: nil) }
+        // The head and the start of the body (for a rejection's detail), bounded.
         var answer: Bytes = []
-        var chunk = Bytes(repeating: 0, count: 1024)
-        while !answer.contains(10) && answer.count < 4096 {
+        var chunk = Bytes(repeating: 0, count: 2048)
+        while answer.count < 8192 {
+            if HTTPAnswer.isComplete(answer) { break }
             let n = chunk.withUnsafeMutableBufferPointer { ks_read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { return Bytes(literal: "receive: ") + errorText(Int32(-n)) }
+            if n < 0 {
+                if answer.isEmpty { return .failed(Bytes(literal: "receive: ") + errorText(Int32(-n)), retryAfterMs: nil) }
+                break
+            }
             if n == 0 { break }
             answer += chunk[0..<Int(n)]
         }
-        let status = HTTPHead(startLine: Bytes(answer.split(separator: 10)[0]).trimmed(), fields: [], raw: []).status
-        guard let s = status else { return Bytes(literal: "no HTTP answer") }
-        return (200..<300).contains(s) ? [] : Bytes(literal: "HTTP ") + decimalBytes(s)
+        return Delivery.of(HTTPAnswer.parse(answer))
     }
 }
 
 extension EventShipper {
     /// HTTPS: run `kitsune-ship` with the resolved address, the batch on its standard input. Its one
     /// line on standard error says what went wrong.
-    func postWithHelper(_ body: Bytes, ip: Bytes) -> Bytes {
-        guard let helper else { return Bytes(literal: "kitsune-ship (the HTTPS helper) is not installed next to kitsune-enforcer") }
+    func postWithHelper(_ body: Bytes, ip: Bytes, batch: Bytes?) -> Delivery {
+        guard let helper else { return .failed(Bytes(literal: "kitsune-ship (the HTTPS helper) is not installed next to kitsune-enforcer"), retryAfterMs: nil) }
         var args: [Bytes] = [helper, Bytes(literal: "--host"), url.host,
                              Bytes(literal: "--ip"), Bytes(ip.map { decimalBytes(Int($0)) }.joined(separator: [46])),
                              Bytes(literal: "--port"), decimalBytes(url.port), Bytes(literal: "--path"), url.path,
                              Bytes(literal: "--timeout-ms"), decimalBytes(timeoutMs)]
         if let ca = environment("KITSUNE_EVENTS_CA_FILE") { args += [Bytes(literal: "--ca-file"), ca] }
+        if let b = batch { args += [Bytes(literal: "--batch"), b] }
         var input: [Int32] = [0, 0]
         var errors: [Int32] = [0, 0]
-        guard input.withUnsafeMutableBufferPointer({ ks_pipe($0.baseAddress) }) == 0 else { return Bytes(literal: "pipe failed") }
+        let pipeFailed = Delivery.failed(Bytes(literal: "pipe failed"), retryAfterMs: nil)
+        guard input.withUnsafeMutableBufferPointer({ ks_pipe($0.baseAddress) }) == 0 else { return pipeFailed }
         guard errors.withUnsafeMutableBufferPointer({ ks_pipe($0.baseAddress) }) == 0 else {
             _ = ks_close(input[0]); _ = ks_close(input[1])
-            return Bytes(literal: "pipe failed")
+            return pipeFailed
         }
         let argv = cStringArray(args)
         defer { freeCStringArray(argv, count: args.count) }
@@ -152,7 +179,7 @@ extension EventShipper {
         }
         _ = ks_close(input[0])
         _ = ks_close(errors[1])
-        if pid < 0 { _ = ks_close(input[1]); _ = ks_close(errors[0]); return Bytes(literal: "fork failed") }
+        if pid < 0 { _ = ks_close(input[1]); _ = ks_close(errors[0]); return .failed(Bytes(literal: "fork failed"), retryAfterMs: nil) }
         writeAll(input[1], body)
         _ = ks_close(input[1])
         // Its answer, bounded in time: the helper bounds itself, this bounds the helper.
@@ -166,7 +193,7 @@ extension EventShipper {
             if fds.withUnsafeMutableBufferPointer({ f in rev.withUnsafeMutableBufferPointer { ks_poll(f.baseAddress, 1, $0.baseAddress, left) } }) <= 0 { continue }
             let n = chunk.withUnsafeMutableBufferPointer { ks_read(errors[0], $0.baseAddress, $0.count) }
             if n <= 0 { break }
-            if message.count < 1024 { message += chunk[0..<Int(n)] }
+            if message.count < 8192 { message += chunk[0..<Int(n)] }
         }
         _ = ks_close(errors[0])
         var status: Int32 = 0
@@ -174,11 +201,13 @@ extension EventShipper {
         if !reapChild(pid, by: deadline, status: &status) {
             _ = ks_kill(pid, ks_sigkill())
             _ = ks_waitpid(pid, &status, 0)
-            return Bytes(literal: "kitsune-ship timed out")
+            return .failed(Bytes(literal: "kitsune-ship timed out"), retryAfterMs: nil)
         }
-        if ks_wifexited(status) != 0 && ks_wexitstatus(status) == 0 { return [] }
+        if ks_wifexited(status) != 0 && ks_wexitstatus(status) == 0 { return .delivered }
+        // Exit 3: the collector's non-2xx answer (head and the start of its body) is the output.
+        if ks_wifexited(status) != 0 && ks_wexitstatus(status) == 3, let answer = HTTPAnswer.parse(message) { return Delivery.of(answer) }
         let line = message.split(separator: 10).first { !$0.isEmpty } ?? Bytes(literal: "kitsune-ship failed")
-        return line
+        return .failed(Bytes(line), retryAfterMs: nil)
     }
 }
 

@@ -24,6 +24,8 @@ struct EventSink {
     var forward: Int32 = -1
     /// The page where the sidecar publishes the request id of the current invocation, if any.
     var invocation: SharedText?
+    /// This run's instance id, event counter and account id (nil: events carry none of them).
+    var instance: EventInstance?
 
     /// Open the destination: nil/`stderr` → standard error, `-` → standard output, else a file (append).
     static func open(_ destination: Bytes?, mode: Mode) -> (EventSink?, Bytes) {
@@ -52,11 +54,14 @@ struct EventSink {
         if let v = requestID ?? invocation?.read(), !v.isEmpty { w.string("request_id", v) }
     }
 
-    func emit(_ w: JSONObjectWriter) {
-        let line = w.line()
+    /// Write one event (with its instance id and sequence number); returns the line written.
+    @discardableResult
+    func emit(_ w: JSONObjectWriter, seq: Int? = nil) -> Bytes {
+        let line = finalLine(w, seq: seq)
         writeAll(fd, line)
         // Non-blocking: a full pipe (the sidecar stuck shipping) drops the copy, never the decision.
         if forward >= 0 { line.withUnsafeBufferPointer { _ = ks_write(forward, $0.baseAddress, $0.count) } }
+        return line
     }
 }
 
@@ -69,6 +74,9 @@ struct SharedText {
         guard let p = ks_shared_words() else { return nil }
         page = UnsafeMutablePointer(mutating: UnsafePointer(p))
     }
+
+    /// A text at `page` (34 words: sequence, length, 256 bytes) of an already shared page.
+    init(page: UnsafeMutablePointer<UInt64>) { self.page = page }
 
     func write(_ text: Bytes) {
         text.withUnsafeBufferPointer { ks_shared_put(page, $0.baseAddress, $0.count) }

@@ -112,7 +112,9 @@ func buildFilter(_ spec: FilterSpec) -> [sock_filter]? {
     }
     let hExecve = handler(.execve)
     let hExecveat = handler(.execveat)
-    let hMmap = plan.watchMappings ? handler(.mmap) : nil
+    let hMmap = plan.watchMappings || plan.watchExecMemory ? handler(.mmap) : nil
+    let hMprotect = plan.watchExecMemory ? handler(.mprotect) : nil
+    let hPkeyMprotect = plan.watchExecMemory ? handler(.pkey_mprotect) : nil
     let hSeccomp = handler(.seccomp)
     // Other ways to make file contents executable without an executable mapping request.
     let hPersonality = plan.watchMappings ? handler(.personality) : nil
@@ -139,13 +141,26 @@ func buildFilter(_ spec: FilterSpec) -> [sock_filter]? {
             a.jump(BPF.jset, 0x1000, refuse, lAllow)                   // AT_EMPTY_PATH
         } else { a.ret(allow) }
     }
-    // mmap(PROT_EXEC) of a file: native code is judged by where it comes from.
+    // mmap(PROT_EXEC) of a file: native code is judged by where it comes from. W^X: writable and
+    // executable, or anonymous and executable, goes to the supervisor (it decides by the runtime).
+    let protWrite = UInt32(MemoryFlags.protWrite), protExec = UInt32(MemoryFlags.protExec)
     if let h = hMmap {
+        let lNotify = a.returnLabel(notify)
+        let fileMapping = plan.watchMappings ? lNotify : lAllow
         a.bind(h)
         a.load(BPF.offArg(2))
-        a.jump(BPF.jset, 0x4, -1, lAllow)                           // PROT_EXEC
+        a.jump(BPF.jset, protExec, -1, lAllow)
+        if plan.watchExecMemory { a.jump(BPF.jset, protWrite, lNotify, -1) }
         a.load(BPF.offArg(3))
-        a.jump(BPF.jset, 0x20, lAllow, -1)                          // MAP_ANONYMOUS
+        a.jump(BPF.jset, UInt32(MemoryFlags.mapAnonymous), plan.watchExecMemory ? lNotify : lAllow, fileMapping)
+    }
+    // mprotect/pkey_mprotect adding PROT_EXEC: whether the memory is a clean file mapping is not in
+    // the registers, so the supervisor looks (it is rare outside JIT runtimes).
+    for h in [hMprotect, hPkeyMprotect] {
+        guard let h else { continue }
+        a.bind(h)
+        a.load(BPF.offArg(2))
+        a.jump(BPF.jset, protExec, -1, lAllow)
         a.ret(notify)
     }
     // personality(READ_IMPLIES_EXEC): every later PROT_READ mapping becomes executable, so a library

@@ -52,6 +52,9 @@ struct Plan {
     let supervisor: Bool
     /// Executable file mappings are sent to the supervisor.
     let watchMappings: Bool
+    /// Writable+executable, anonymous executable and later-executable memory (mmap/mprotect prot and
+    /// flags, decided in the filter) is sent to the supervisor, which refuses it outside JIT runtimes.
+    let watchExecMemory: Bool
 
     init(kernel: Kernel, policy: Policy) {
         mode = policy.mode
@@ -59,6 +62,7 @@ struct Plan {
         signalScope = landlock && kernel.landlockABI >= 6
         supervisor = kernel.userNotification
         watchMappings = supervisor && policy.nativeCode != .off
+        watchExecMemory = supervisor && policy.execMemory != .off
     }
 
     /// `kernel`, `supervisor`, `kernel+supervisor` or `off` for a control.
@@ -78,6 +82,7 @@ struct Plan {
             ("loader", by(kernel: false, supervisor: s)),
             ("interpreter_script", policy.interpreterScripts == .off ? Bytes(literal: "off") : by(kernel: false, supervisor: s)),
             ("native_code", watchMappings ? Bytes(literal: "supervisor") : Bytes(literal: "off")),
+            ("exec_memory", watchExecMemory ? Bytes(literal: "seccomp+supervisor") : Bytes(literal: "off")),
             ("blocklist", by(kernel: false, supervisor: s)),
             ("allowlist", policy.allow.isEmpty ? Bytes(literal: "off") : by(kernel: landlock, supervisor: s)),
             ("manifest", manifest ? by(kernel: false, supervisor: s) : Bytes(literal: "off")),

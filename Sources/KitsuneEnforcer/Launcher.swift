@@ -22,13 +22,15 @@ func runEnforcer() -> Int32 {
     if options.check { writeAll(1, policyReport(config)); return 0 }
 
     let (opened, openError) = EventSink.open(config.policy.events, mode: config.policy.mode)
-    guard let sink = opened else { complain(openError); return 2 }
+    guard var sink = opened else { complain(openError); return 2 }
+    sink.instance = EventInstance.start()
     var shipper: EventShipper?
     if let text = environment("KITSUNE_EVENTS_URL"), !text.isEmpty {
         let (url, why) = EventsURL.parse(text)
         guard let url else { complain(Bytes(literal: "KITSUNE_EVENTS_URL=") + text + Bytes(literal: ": ") + why); return 2 }
         let timeout = environment("KITSUNE_EVENTS_TIMEOUT_MS")?.decimalValue() ?? 2000
         shipper = EventShipper(url: url, token: environment("KITSUNE_EVENTS_TOKEN"), timeoutMs: max(100, min(timeout, 30_000)))
+        shipper?.instanceID = sink.instance?.id
         if url.tls {
             let helper = (ownDirectory() ?? []) + Bytes(literal: "/kitsune-ship")
             guard withCPath(helper, { ks_access_x($0) }) == 0 else {
@@ -116,7 +118,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     describe(&started, kernel: kernel, plan: plan, config: config)
     containerFields(&started, started: true)
     sink.lambdaFields(&started, requestID: nil)
-    sink.emit(started)
+    sink.emit(started, seq: 1)
 
     var supervisor = Supervisor(listener: listener, judge: judge, sink: sink, commandPid: Int(child),
                                 inFlight: standby?.inFlight)

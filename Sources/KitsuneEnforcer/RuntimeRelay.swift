@@ -19,6 +19,8 @@ enum RelaySignal {
     case invocationEdge
     /// A new invocation began: its request id.
     case invocation(Bytes)
+    /// The function's account id (from the first invocation's `Lambda-Runtime-Invoked-Function-Arn`).
+    case account(Bytes)
 }
 
 /// The loopback listener and the open connection pairs.
@@ -28,6 +30,8 @@ struct RuntimeRelay {
     let upstreamPort: Int
     var pairs: [RelayPair] = []
     var buffer = Bytes(repeating: 0, count: 65536)
+    /// The account id has been learned (it is taken from the first invocation only).
+    var accountKnown = false
     /// Connection pairs served at once (each takes two of the sidecar's poll slots).
     static let maxPairs = (Int(KS_POLL_MAX) - 4) / 2
 
@@ -57,20 +61,36 @@ struct RuntimeRelay {
     mutating func pumpRequests(_ i: Int, _ signal: (RelaySignal) -> Void) -> Bool {
         let n = buffer.withUnsafeMutableBufferPointer { ks_read(pairs[i].client, $0.baseAddress, $0.count) }
         if n <= 0 { return false }
-        let chunk = Bytes(buffer[0..<Int(n)])
+        let count = Int(n)
+        let carried = pairs[i].requests.holdsPartialHead
+        let pieces = pairs[i].requests.feed(Bytes(buffer[0..<count]))
+        if !carried && !pairs[i].requests.holdsPartialHead {
+            // The pieces are the bytes just read: send them from the read buffer, split only where an
+            // invocation edge's head starts (what came before it goes first; then the events; then it).
+            var position = 0, sent = 0
+            for piece in pieces {
+                if case .head(let head) = piece, let (method, target) = head.requestLine,
+                   Self.isInvocationEdge(method: method, target: target) {
+                    if !send(pairs[i].upstream, buffer, sent..<position) { return false }
+                    sent = position
+                    signal(.invocationEdge)
+                }
+                position += piece.length
+            }
+            return send(pairs[i].upstream, buffer, sent..<count)
+        }
         var out: Bytes = []
-        for piece in pairs[i].requests.feed(chunk) {
+        for piece in pieces {
             switch piece {
             case .head(let head):
                 if let (method, target) = head.requestLine, Self.isInvocationEdge(method: method, target: target) {
-                    // What came before this head goes first; then the events, then the head.
                     if !send(pairs[i].upstream, out) { return false }
                     out = []
                     signal(.invocationEdge)
                 }
                 out += head.raw
             case .bytes(let r):
-                out += chunk[r]
+                out += buffer[r]
             }
         }
         return send(pairs[i].upstream, out)
@@ -80,19 +100,29 @@ struct RuntimeRelay {
     mutating func pumpResponses(_ i: Int, _ signal: (RelaySignal) -> Void) -> Bool {
         let n = buffer.withUnsafeMutableBufferPointer { ks_read(pairs[i].upstream, $0.baseAddress, $0.count) }
         if n <= 0 { return false }
-        let chunk = Bytes(buffer[0..<Int(n)])
-        // Heads and bodies of one read leave in one write (one segment, one wake-up of the runtime).
+        let count = Int(n)
+        let carried = pairs[i].responses.holdsPartialHead
+        let pieces = pairs[i].responses.feed(Bytes(buffer[0..<count]))
+        for piece in pieces {
+            guard case .head(let head) = piece else { continue }
+            if let id = head.field("Lambda-Runtime-Aws-Request-Id"), !id.isEmpty, id.count <= 128,
+               id.allSatisfy({ $0 > 32 && $0 < 127 && $0 != 34 && $0 != 92 }) {
+                signal(.invocation(id))
+            }
+            if !accountKnown, let arn = head.field("Lambda-Runtime-Invoked-Function-Arn"),
+               let account = EventInstance.accountID(fromARN: arn) {
+                accountKnown = true
+                signal(.account(account))
+            }
+        }
+        // Heads and bodies of one read leave in one write (one segment, one wake-up of the runtime):
+        // the bytes as read, unless a head straddles reads.
+        if !carried && !pairs[i].responses.holdsPartialHead { return send(pairs[i].client, buffer, 0..<count) }
         var out: Bytes = []
-        for piece in pairs[i].responses.feed(chunk) {
+        for piece in pieces {
             switch piece {
-            case .head(let head):
-                if let id = head.field("Lambda-Runtime-Aws-Request-Id"), !id.isEmpty, id.count <= 128,
-                   id.allSatisfy({ $0 > 32 && $0 < 127 && $0 != 34 && $0 != 92 }) {
-                    signal(.invocation(id))
-                }
-                out += head.raw
-            case .bytes(let r):
-                out += chunk[r]
+            case .head(let head): out += head.raw
+            case .bytes(let r): out += buffer[r]
             }
         }
         return send(pairs[i].client, out)

@@ -16,6 +16,8 @@ struct SidecarSetup {
     var events: Int32
     /// Where the sidecar's own events go; its `invocation` page is where request ids are published.
     var sink: EventSink
+    /// Read buffer for the event pipe, kept across reads (the relay's hot path allocates nothing).
+    var scratch: Bytes = []
 }
 
 /// The parent's side: the sidecar's pid and the write end of its event pipe.
@@ -56,16 +58,23 @@ extension SidecarSetup {
     mutating func run() -> Never {
         var pending: Bytes = []
         let standalone = relay == nil           // no invocation edges: ship as events arrive
+        scratch = Bytes(repeating: 0, count: 16384)
+        // The poll set, rebuilt in place each round (no allocation once it has grown).
+        var fds: [Int32] = [], wanted: [Int16] = [], rev: [Int16] = []
+        fds.reserveCapacity(Int(KS_POLL_MAX)); wanted.reserveCapacity(Int(KS_POLL_MAX)); rev.reserveCapacity(Int(KS_POLL_MAX))
         while true {
-            var fds: [Int32] = [events]
+            fds.removeAll(keepingCapacity: true)
+            fds.append(events)
             if let w = watch { fds.append(w.fd) }
             let relayBase = fds.count
             if let r = relay {
                 fds.append(r.listener)
                 for p in r.pairs { fds.append(p.client); fds.append(p.upstream) }
             }
-            let wanted = [Int16](repeating: 1, count: fds.count)
-            var rev = [Int16](repeating: 0, count: fds.count)
+            while wanted.count < fds.count { wanted.append(1) }
+            while wanted.count > fds.count { wanted.removeLast() }
+            rev.removeAll(keepingCapacity: true)
+            for _ in 0..<fds.count { rev.append(0) }
             let r = fds.withUnsafeBufferPointer { f in wanted.withUnsafeBufferPointer { e in rev.withUnsafeMutableBufferPointer {
                 ks_poll_many(f.baseAddress, e.baseAddress, Int32(f.count), $0.baseAddress, -1)
             } } }
@@ -98,6 +107,8 @@ extension SidecarSetup {
         switch s {
         case .invocation(let id):
             sink.invocation?.write(id)
+        case .account(let id):
+            sink.instance?.account.write(id)
         case .invocationEdge:
             // Everything this invocation caused is already queued: the supervisor writes an event
             // before it answers the syscall, inotify queues an open before open() returns.
@@ -109,12 +120,13 @@ extension SidecarSetup {
 
     /// Read the supervisor's event copies (non-blocking). False at end of file.
     mutating func readEvents(_ pending: inout Bytes) -> Bool {
-        var buf = Bytes(repeating: 0, count: 16384)
+        if scratch.isEmpty { scratch = Bytes(repeating: 0, count: 16384) }
         while true {
-            let n = buf.withUnsafeMutableBufferPointer { ks_read(events, $0.baseAddress, $0.count) }
+            let fd = events
+            let n = scratch.withUnsafeMutableBufferPointer { ks_read(fd, $0.baseAddress, $0.count) }
             if n == 0 { return false }
             if n < 0 { return true }            // EAGAIN: nothing more for now
-            pending += buf[0..<Int(n)]
+            pending += scratch[0..<Int(n)]
             while let nl = pending.firstIndex(of: 10) {
                 shipper?.enqueue(Bytes(pending[..<nl]))
                 pending.removeFirst(nl + 1)
@@ -134,8 +146,7 @@ extension SidecarSetup {
             e.string("access", access)
             e.string("detail", "a decoy credentials file planted by kitsune was touched; nothing legitimate uses it")
             sink.lambdaFields(&e, requestID: nil)
-            sink.emit(e)
-            lines.append(e.line())
+            lines.append(sink.emit(e))
         }
         watch = w
         for l in lines { shipper?.enqueue(l) }

@@ -62,11 +62,14 @@ struct Supervisor {
             return v.block ? ks_errno_eperm() : 0
         }
         if n.nr == Syscall.mmap.rawValue {
+            if judge.policy.execMemory != .off, let shape = ExecMemoryShape.ofMmap(prot: n.arg(2), flags: n.arg(3)) {
+                return decideExecMapping(n, shape: shape)
+            }
             let fd = Int(Int32(truncatingIfNeeded: n.arg(4)))
             // Fast path (every shared library of every program): one readlink, no stat.
-            if let path = readLink(procPath(pid, "/fd/") + decimalBytes(fd)), judge.isMappingTrustedByPath(path) {
-                return 0
-            }
+            let link = readLink(procPath(pid, "/fd/") + decimalBytes(fd))
+            if let path = link, judge.isMappingTrustedByPath(path) { return 0 }
+            if let l = link, isTrampolineMapping(n, link: l) { return 0 }
             let file = oracle.lookup(fd: fd, of: pid)
             let v = judge.judgeMapping(file, oracle: &oracle)
             if v.isClean { return 0 }
@@ -74,6 +77,8 @@ struct Supervisor {
             report(v, executable: file.path, argv: [], syscall: "mmap", pid: pid)
             return v.block ? ks_errno_eperm() : 0
         }
+        if n.nr == Syscall.mprotect.rawValue { return decideExecutableGain(n, syscall: "mprotect") }
+        if n.nr == Syscall.pkey_mprotect.rawValue { return decideExecutableGain(n, syscall: "pkey_mprotect") }
         let isExecveat = n.nr == Syscall.execveat.rawValue
         var mem = TargetMemory(pid: pid)
         let pathPtr = isExecveat ? n.arg(1) : n.arg(0)

@@ -19,10 +19,11 @@ public struct ExecJudge {
             add(&out, .fileless, exe.path)
             return finish(out, subject: exe)
         }
-        let base = Path.baseName(exe.path)
         if !isTrusted(exe, oracle: &oracle) { add(&out, .drift, exe.path) }
+        // What runs, and with which arguments: a multi-call binary runs the applet it is called as.
+        let (base, argv) = program(exe.path, attempt.argv)
         if let rule = policy.loaders.first(where: { matches(base, $0.names) }) {
-            let parsed = parseLoader(attempt.argv, rule)
+            let parsed = parseLoader(argv, rule)
             for code in parsed.code {
                 for part in code.split(separator: 58) where !part.isEmpty {
                     judgeNativeCode(oracle.lookup(part, cwd: attempt.cwd), into: &out)
@@ -39,7 +40,7 @@ public struct ExecJudge {
             }
         }
         if let rule = policy.interpreters.first(where: { matches(base, $0.names) }), policy.interpreterScripts != .off {
-            for script in interpreterScripts(attempt.argv, rule) + environmentCode(attempt.environment, rule) {
+            for script in interpreterScripts(argv, rule) + environmentCode(attempt.environment, rule) {
                 // The operator's own command may read its program from a pipe (`… | kitsune run -- sh`).
                 let fromStdin = script == Bytes(literal: "/dev/stdin")
                 if fromStdin && attempt.isInitial { continue }
@@ -77,7 +78,21 @@ public struct ExecJudge {
         if !policy.honeypot.values.isEmpty { return true }
         guard policy.interpreterScripts != .off else { return false }
         let base = Path.baseName(executable)
+        // A multi-call binary may be any of its applets: read it whenever one of the rules would.
+        if matches(base, policy.multicall) { return policy.interpreters.contains { $0.readsEnvironment } }
         return policy.interpreters.first { matches(base, $0.names) }?.readsEnvironment ?? false
+    }
+
+    /// The name rules match and the arguments they parse: the executable's base name and `argv`, or
+    /// for a multi-call binary (`busybox`) the applet it runs as — `argv[0]`'s base name, or `argv[1]`
+    /// (the arguments shifted by one) when `argv[0]` names the binary itself (`busybox sh x.sh`).
+    public func program(_ executable: Bytes, _ argv: [Bytes]) -> (name: Bytes, argv: [Bytes]) {
+        let base = Path.baseName(executable)
+        guard matches(base, policy.multicall) else { return (base, argv) }
+        let called = argv.first.map { Path.baseName($0) } ?? []
+        if !called.isEmpty && !matches(called, policy.multicall) { return (called, argv) }
+        guard argv.count > 1 else { return (base, argv) }
+        return (Path.baseName(argv[1]), Array(argv.dropFirst()))
     }
 
     /// Whether mapping the file at `path` (a canonical path) executable is clean without looking at the
@@ -187,10 +202,11 @@ public struct ExecJudge {
     func dumpsEnvironment(_ attempt: ExecAttempt) -> Bool {
         if readsProcEnviron(attempt) { return true }
         guard let rule = dumper(attempt) else { return false }
+        let argv = program(attempt.executable.path, attempt.argv).argv
         var i = 1
-        while i < attempt.argv.count {
-            let a = attempt.argv[i]
-            if a == Bytes(literal: "--") { return i + 1 == attempt.argv.count }
+        while i < argv.count {
+            let a = argv[i]
+            if a == Bytes(literal: "--") { return i + 1 == argv.count }
             if rule.clearingOptions.contains(a) { return false }        // `env -i`: nothing inherited is printed
             if rule.commandOptions.contains(where: { a.hasPrefix($0) }) { return false }   // `env -S "cmd"`: runs a command
             if rule.valueOptions.contains(a) { i += 2; continue }        // `env -u NAME`, `env -C DIR`
@@ -201,7 +217,7 @@ public struct ExecJudge {
     }
 
     func dumper(_ attempt: ExecAttempt) -> DumperRule? {
-        let base = Path.baseName(attempt.executable.path)
+        let base = program(attempt.executable.path, attempt.argv).name
         return policy.environmentDumpers.first { matches(base, $0.names) }
     }
 
@@ -233,7 +249,7 @@ public struct ExecJudge {
         case .fileless: return 1
         case .loader: return 2
         case .drift: return 3
-        case .abi, .nativeCode, .tamper: return 4
+        case .abi, .nativeCode, .tamper, .execMemory: return 4
         case .interpreterScript: return 5
         case .notAllowlisted: return 6
         case .credentials: return 7

@@ -61,6 +61,8 @@ public enum Reason {
     case credentials
     /// A signal, trace or memory access aimed at the enforcer's own processes (always refused).
     case tamper
+    /// Writable+executable, anonymous executable or later-executable memory outside a JIT runtime.
+    case execMemory
 
     /// Event spelling.
     public var name: Bytes {
@@ -76,6 +78,7 @@ public enum Reason {
         case .nativeCode: return Bytes(literal: "native_code")
         case .credentials: return Bytes(literal: "credentials")
         case .tamper: return Bytes(literal: "tamper")
+        case .execMemory: return Bytes(literal: "exec_memory")
         }
     }
 }

@@ -14,8 +14,15 @@ public struct HTTPHead {
 
     /// The first value of a header field (names compared case-insensitively).
     public func field(_ name: StaticString) -> Bytes? {
-        let want = Bytes(literal: name).lowercasedASCII()
-        for f in fields where f.name.lowercasedASCII() == want { return f.value }
+        let want = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        for f in fields where f.name.count == want.count {
+            var same = true
+            for (i, c) in f.name.enumerated() where (c >= 65 && c <= 90 ? c + 32 : c) != (want[i] >= 65 && want[i] <= 90 ? want[i] + 32 : want[i]) {
+                same = false
+                break
+            }
+            if same { return f.value }
+        }
         return nil
     }
 
@@ -40,6 +47,14 @@ public enum HTTPPiece {
     case head(HTTPHead)
     /// Body or opaque bytes: `input[range]` of the chunk just fed.
     case bytes(Range<Int>)
+
+    /// How many bytes of input the piece stands for.
+    public var length: Int {
+        switch self {
+        case .head(let h): return h.raw.count
+        case .bytes(let r): return r.count
+        }
+    }
 }
 
 /// Incremental framing of the messages of one direction of a connection.
@@ -69,6 +84,10 @@ public struct HTTPFramer {
 
     /// Whether the framer gave up on framing (everything from now on is passed through as bytes).
     public var isOpaque: Bool { state == .opaque }
+
+    /// Whether the start of a head is held back, waiting for its end. When it is not, before and
+    /// after a `feed`, the pieces of that feed are exactly its input, in order.
+    public var holdsPartialHead: Bool { !headBuffer.isEmpty }
 
     /// Split `input` into heads and pass-through byte ranges.
     public mutating func feed(_ input: Bytes) -> [HTTPPiece] {

@@ -119,7 +119,18 @@ public struct Policy {
     public var interpreterScripts: ControlAction = .block
     /// Native code mapped executable from outside the trusted roots (`LD_PRELOAD`, `dlopen`, `ld.so /tmp/x`).
     public var nativeCode: ControlAction = .block
+    /// Writable+executable, anonymous executable, or later-executable memory in a process that is
+    /// not a JIT runtime (W^X per runtime; `exec_memory`).
+    public var execMemory: ControlAction = .block
+    /// Base-name globs of the runtimes that need such memory for their JIT (`node`, `java`, `dotnet`).
+    public var jitRuntimes: [Bytes] = []
+    /// Names of memfds whose executable mapping is a foreign-function library's trampoline page
+    /// (libffi's fallback when writable+executable memory is refused), not fileless code.
+    public var trampolineMemfds: [Bytes] = []
     public var interpreters: [InterpreterRule] = []
+    /// Multi-call binaries (`busybox`, `toybox`): the program they run is named by `argv[0]` (or by
+    /// `argv[1]` when `argv[0]` names the binary itself), so rules match that name.
+    public var multicall: [Bytes] = []
     public var loaders: [LoaderRule] = []
     public var honeypot = HoneypotConfig()
     /// The function's real credentials used outside their variables: an exec carrying one in its

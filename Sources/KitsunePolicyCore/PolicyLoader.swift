@@ -75,10 +75,18 @@ public enum PolicyLoader {
             policy.interpreterScripts = try action(e)
         } else if k == Bytes(literal: "native_code") {
             policy.nativeCode = try action(e)
+        } else if k == Bytes(literal: "exec_memory") {
+            policy.execMemory = try action(e)
+        } else if k == Bytes(literal: "jit_runtimes") {
+            policy.jitRuntimes = try scalars(e)
+        } else if k == Bytes(literal: "trampoline_memfds") {
+            policy.trampolineMemfds = try scalars(e)
         } else if k == Bytes(literal: "events") {
             policy.events = try scalar(e)
         } else if k == Bytes(literal: "interpreters") {
             policy.interpreters = try rules(e).map { m throws(PolicyError) in try interpreterRule(m) }
+        } else if k == Bytes(literal: "multicall") {
+            policy.multicall = try scalars(e)
         } else if k == Bytes(literal: "loaders") {
             policy.loaders = try rules(e).map { m throws(PolicyError) in try loaderRule(m) }
         } else if k == Bytes(literal: "credentials") {

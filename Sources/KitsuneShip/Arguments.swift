@@ -3,7 +3,7 @@ import CKitsuneSys
 
 let shipVersion: StaticString = "0.1.0"
 
-let usageLine: StaticString = "usage: kitsune-ship --host HOST --ip A.B.C.D --port PORT --path PATH --timeout-ms N [--ca-file FILE] < BODY\n"
+let usageLine: StaticString = "usage: kitsune-ship --host HOST --ip A.B.C.D --port PORT --path PATH --timeout-ms N [--ca-file FILE] [--batch ID] < BODY\n"
 
 /// Parsed and validated command line.
 struct ShipOptions {
@@ -13,6 +13,8 @@ struct ShipOptions {
     var path: Bytes = []
     var timeoutMs = 0
     var caFile: Bytes?
+    /// Sent as `X-Kitsune-Batch` (the batch's id: `<instance_id>-<first seq>`).
+    var batch: Bytes?
     var help = false
     var version = false
 }
@@ -70,6 +72,12 @@ func parseShipArguments(_ argv: [Bytes]) throws(UsageError) -> ShipOptions {
             let v = try value()
             guard !v.isEmpty, !v.contains(0) else { throw UsageError(Bytes(literal: "--ca-file needs a file name")) }
             o.caFile = v
+        case Bytes(literal: "--batch"):
+            let v = try value()
+            guard !v.isEmpty, v.count <= 128, v.allSatisfy({ $0 == 45 || (48...57).contains($0) || (97...102).contains($0) }) else {
+                throw UsageError(Bytes(literal: "--batch must be INSTANCE-SEQ (lowercase hex, digits and -), not ") + printable(v))
+            }
+            o.batch = v
         case Bytes(literal: "--help"), Bytes(literal: "-h"): o.help = true
         case Bytes(literal: "--version"): o.version = true
         default:

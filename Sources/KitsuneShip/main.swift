@@ -4,6 +4,7 @@
 // no resolver runs here (glibc's cannot work in a static binary).
 //
 // Exit 0: the collector answered 2xx. Exit 1: not delivered, with exactly one line on stderr saying why.
+// Exit 3: the collector answered otherwise; its answer's head and the start of its body are on stdout.
 // Exit 2: usage error (or a body that is empty or too large), with a usage line. The token is never printed.
 import CKitsuneSys
 import CKitsuneTLS
@@ -84,13 +85,14 @@ func readBody(_ options: ShipOptions, since start: Int64) -> Bytes {
 }
 
 /// The request head (everything up to and including the blank line).
-func requestHead(_ options: ShipOptions, bodyLength: Int, token: Bytes?) -> Bytes {
+func requestHead(_ options: ShipOptions, bodyLength: Int, token: Bytes?, batch: Bytes? = nil) -> Bytes {
     var head = Bytes(literal: "POST ") + options.path + Bytes(literal: " HTTP/1.1\r\nHost: ") + options.host
     if options.port != 443 { head += [58] + decimalBytes(options.port) }
     head += Bytes(literal: "\r\nUser-Agent: kitsune-ship/") + Bytes(literal: shipVersion)
     head += Bytes(literal: "\r\nContent-Type: application/json\r\nContent-Length: ") + decimalBytes(bodyLength)
     head += Bytes(literal: "\r\nConnection: close")
     if let t = token { head += Bytes(literal: "\r\nAuthorization: Bearer ") + t }
+    if let b = batch { head += Bytes(literal: "\r\nX-Kitsune-Batch: ") + b }
     head += Bytes(literal: "\r\n\r\n")
     return head
 }
@@ -113,11 +115,13 @@ func runShip() -> Never {
     }
     let ca = caBundle(options)
     let body = readBody(options, since: start)
-    let head = requestHead(options, bodyLength: body.count, token: token)
+    let head = requestHead(options, bodyLength: body.count, token: token, batch: options.batch)
 
     let left = remainingMs(options, since: start)
     if left <= 0 { timedOut(options, Bytes(literal: "reading the body from stdin")) }
     var err = Bytes(repeating: 0, count: 512)
+    var answer = Bytes(repeating: 0, count: 4096)
+    var answerLength = 0
     let status: Int32 = withCPath(options.host) { host in
         withCPath(ca) { caFile in
             options.ip.withUnsafeBufferPointer { ip in
@@ -125,8 +129,12 @@ func runShip() -> Never {
                     body.withUnsafeBufferPointer { b in
                         err.withUnsafeMutableBufferPointer { e in
                             e.baseAddress!.withMemoryRebound(to: CChar.self, capacity: e.count) { ep in
-                                ks_tls_post(host, ip.baseAddress, Int32(options.port), caFile, h.baseAddress, h.count,
-                                            b.baseAddress, b.count, Int32(left), ep, e.count)
+                                answer.withUnsafeMutableBufferPointer { a in
+                                    a.baseAddress!.withMemoryRebound(to: CChar.self, capacity: a.count) { ap in
+                                        ks_tls_post(host, ip.baseAddress, Int32(options.port), caFile, h.baseAddress, h.count,
+                                                    b.baseAddress, b.count, Int32(left), ep, e.count, ap, a.count, &answerLength)
+                                    }
+                                }
                             }
                         }
                     }
@@ -135,7 +143,12 @@ func runShip() -> Never {
         }
     }
     if (200..<300).contains(status) { ks_exit(0) }
-    if status >= 100 { undelivered(Bytes(literal: "HTTP ") + decimalBytes(Int(status))) }
+    if status >= 100 {
+        // Exit 3: the collector's answer itself (head and the start of its body) on stdout, for the
+        // sidecar to decide between dropping the batch (a final 4xx) and retrying it (Retry-After).
+        if answerLength > 0 { writeAll(1, Bytes(answer[0..<answerLength])); ks_exit(3) }
+        undelivered(Bytes(literal: "HTTP ") + decimalBytes(Int(status)))
+    }
     let message = Bytes(err.prefix { $0 != 0 })
     if Int(status) == Int(KS_TLS_E_TIMEOUT) { timedOut(options, message) }
     undelivered(message.isEmpty ? Bytes(literal: "failed (code ") + decimalBytes(Int(status)) + [41] : message)

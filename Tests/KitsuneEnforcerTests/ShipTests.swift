@@ -55,25 +55,7 @@ final class ShipTests: XCTestCase {
         init(mode: String) throws {
             let pki = try ShipTests.pki.get()
             log = pki.dir.appendingPathComponent("posts-\(UUID().uuidString).jsonl")
-            let script = try EnforcerFixture.fixturesDirectory().appendingPathComponent("https_collector.py").path
-            process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = [script, pki.cert, pki.key, log.path, mode]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.standardError
-            try process.run()
-            var line = Data()
-            while !line.contains(10) {
-                let chunk = out.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                line += chunk
-            }
-            guard let p = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                process.terminate()
-                throw FixtureError("collector did not print its port")
-            }
-            port = p
+            (process, port) = try EnforcerFixture.startServer("https_collector.py", [pki.cert, pki.key, log.path, mode])
         }
 
         /// The POSTs received so far.
@@ -169,13 +151,31 @@ final class ShipTests: XCTestCase {
         XCTAssertEqual(try c.posts().count, 0)
     }
 
-    func testServerErrorIsReported() throws {
+    /// A non-2xx answer: exit 3 with the answer's head and the first 200 bytes of its body on stdout
+    /// (the sidecar decides from it: a final 4xx drops the batch, Retry-After delays the retry).
+    func testANon2xxAnswerIsHandedBack() throws {
         let c = try Collector(mode: "500")
         defer { c.stop() }
         let r = try ship(port: c.port)
-        assertOneLine(r, contains: "HTTP 500")
-        XCTAssertEqual(r.stderr, "HTTP 500\n")
+        XCTAssertEqual(r.status, 3, r.stderr)
+        XCTAssertEqual(r.stderr, "")
+        XCTAssertTrue(r.stdout.hasPrefix("HTTP/1.1 500 "), r.stdout)
         XCTAssertEqual(try c.posts().count, 1)
+
+        let pki = try Self.pki.get()
+        let scripted = try EventIdentityTests.ScriptedCollector(answers: "429:7:long", tls: (pki.cert, pki.key))
+        defer { scripted.stop() }
+        let port = scripted.port
+        let limited = try ship(port: port, ["--batch", "0123456789abcdef0123456789abcdef-42"])
+        XCTAssertEqual(limited.status, 3, limited.stderr)
+        XCTAssertTrue(limited.stdout.hasPrefix("HTTP/1.1 429 ") && limited.stdout.contains("\r\nRetry-After: 7\r\n"), limited.stdout)
+        XCTAssertTrue(limited.stdout.hasSuffix("\r\n\r\n" + String(repeating: "x", count: 200)), limited.stdout)
+        let posted = try XCTUnwrap(try scripted.posts().first)
+        XCTAssertEqual(posted["batch"] as? String, "0123456789abcdef0123456789abcdef-42")
+        XCTAssertEqual(posted["body"] as? String, body)
+        let bad = try ship(port: port, ["--batch", "not a batch"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("--batch must be"), bad.stderr)
     }
 
     func testConnectionRefused() throws {

@@ -54,7 +54,7 @@ extension LayerEndToEndTests {
         return try LambdaEmulator(configuration: EmulatorConfiguration(
             code: code, handler: "app.handler", runtime: "python3.11", layers: [layer], timeoutSeconds: 10,
             memoryMB: 256, environment: environment.merging(["AWS_LAMBDA_EXEC_WRAPPER": LayerBuilder.wrapperPath]) { a, _ in a },
-            functionName: "convert-doc"))
+            functionName: "convert-doc", accountId: "123456789012"))
     }
 
     func events(_ logs: String) -> [[String: Any]] {

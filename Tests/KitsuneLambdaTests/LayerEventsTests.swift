@@ -68,6 +68,19 @@ extension LayerEndToEndTests {
         let blocked = try XCTUnwrap(shipped.first { $0["reason"] as? String == "not_allowlisted" }, "\(shipped)")
         XCTAssertEqual(blocked["request_id"] as? String, attack.requestId)
         XCTAssertEqual(blocked["action"] as? String, "blocked")
+
+        // One instance per cold start; the account from the invocation's function ARN (not known at init).
+        let started = try XCTUnwrap(afterInit.first?.events.first)
+        let instance = try XCTUnwrap(started["instance_id"] as? String)
+        XCTAssertEqual(instance.count, 32)
+        XCTAssertEqual(started["seq"] as? Int, 1)
+        XCTAssertNil(started["account_id"], "\(started)")
+        XCTAssertEqual(afterInit.first?.batch, "\(instance)-1")
+        XCTAssertEqual(blocked["instance_id"] as? String, instance)
+        XCTAssertGreaterThan(blocked["seq"] as? Int ?? 0, 1)
+        XCTAssertEqual(blocked["account_id"] as? String, "123456789012", "\(blocked)")
+        let last = try XCTUnwrap(try collector.batches().last)
+        XCTAssertEqual(last.batch, "\(instance)-\(last.events.first?["seq"] as? Int ?? -1)")
     }
 
     func testEventsReachAnHTTPSCollectorThroughKitsuneShip() throws {
@@ -165,6 +178,7 @@ final class Collector {
     struct Batch {
         var authorization: String?
         var contentType: String?
+        var batch: String?
         var events: [[String: Any]]
     }
 
@@ -189,7 +203,7 @@ final class Collector {
         return try text.split(separator: "\n").map { line in
             let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             return Batch(authorization: o["authorization"] as? String, contentType: o["content_type"] as? String,
-                         events: o["events"] as? [[String: Any]] ?? [])
+                         batch: o["batch"] as? String, events: o["events"] as? [[String: Any]] ?? [])
         }
     }
 

@@ -152,6 +152,8 @@ int ks_o_wronly_excl_create(void);
 /// A consistent copy of a value published on a shared page (seqlock; at most 256 bytes).
 void ks_shared_put(volatile uint64_t *page, const void *data, size_t n);
 long ks_shared_get(volatile uint64_t *page, void *out, size_t cap);
+/// Atomically increment a shared counter; returns its value before the increment.
+uint64_t ks_shared_next(volatile uint64_t *word);
 
 /* ---- misc ---- */
 int ks_uname_release(char *buf, size_t n);

@@ -1,6 +1,6 @@
 """An events collector for tests: accepts POSTed JSON batches on 127.0.0.1 (port printed on the first
 line of stdout) and appends one JSON line per batch to the file named by argv[1]:
-{"received": <unix time>, "authorization": <header>, "events": [...]}.
+{"received": <unix time>, "authorization": <header>, "batch": <X-Kitsune-Batch>, "events": [...]}.
 With argv[2] and argv[3] (a certificate and its key) it speaks HTTPS."""
 import http.server
 import json
@@ -15,7 +15,8 @@ class Collector(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         record = {"received": time.time(), "authorization": self.headers.get("Authorization"),
-                  "content_type": self.headers.get("Content-Type"), "events": json.loads(body)}
+                  "content_type": self.headers.get("Content-Type"), "batch": self.headers.get("X-Kitsune-Batch"),
+                  "events": json.loads(body)}
         with open(sys.argv[1], "a") as out:
             out.write(json.dumps(record) + "\n")
         self.send_response(204)

@@ -127,8 +127,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         // Real images through umoci, runc, skopeo and podman; the built kitsune binaries are found beside the test bundle.
         .testTarget(name: "KitsuneContainerTests", dependencies: ["KitsuneContainer", "KitsunePolicy"]),
-        .testTarget(name: "KitsuneLambdaTests", dependencies: ["KitsuneLambda", "KitsunePolicy", "KitsuneServer", "kitsune"],
+        .testTarget(name: "KitsuneLambdaTests", dependencies: ["KitsuneLambda", "KitsunePolicy", "kitsune"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "KitsuneServerTests", dependencies: ["KitsuneServer", "Yams", "kitsune"]),
     ]
 )

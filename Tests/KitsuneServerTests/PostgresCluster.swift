@@ -51,7 +51,8 @@ enum PostgresCluster {
         let c = try shared()
         var argv = ["/usr/sbin/runuser", "-u", "postgres", "--", c.bin + "/pg_ctl", "-D", c.directory + "/data", "-w", "-l", c.directory + "/log"]
         argv += action == "stop" ? ["-m", "immediate", "stop"] : ["-o", "-p \(c.port) -k \(c.directory) -c listen_addresses=127.0.0.1 -c fsync=off", "start"]
-        _ = try run(argv)
+        // The server started by `pg_ctl start` would hold a captured pipe open forever.
+        _ = try run(argv, capture: action == "stop")
     }
 
     private static func start() throws -> Running {
@@ -70,16 +71,16 @@ enum PostgresCluster {
     }
 
     @discardableResult
-    static func run(_ argv: [String]) throws -> String {
+    static func run(_ argv: [String], capture: Bool = true) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: argv[0])
         p.arguments = Array(argv.dropFirst())
         p.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
         let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
+        p.standardOutput = capture ? out : FileHandle.nullDevice
+        p.standardError = capture ? out : FileHandle.nullDevice
         try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = capture ? String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) : ""
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { throw TestFailure("\(argv.joined(separator: " ")) failed (\(p.terminationStatus)): \(text)") }
         return text

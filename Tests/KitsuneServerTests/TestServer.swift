@@ -49,9 +49,8 @@ final class TestServer: @unchecked Sendable {
     }
 
     func stop() async {
+        // Cancelled, not awaited: a graceful shutdown waits for the client's idle keep-alive connections.
         task.cancel()
-        _ = await task.result
-        await store.database.close()
         try? FileManager.default.removeItem(atPath: directory)
     }
 

@@ -14,6 +14,30 @@ import PackageDescription
 /// The enforcer is Embedded Swift, linked fully static (no glibc version requirements at run time).
 let embedded: [SwiftSetting] = [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Osize"])]
 
+/// Release builds (scripts/package, docs/release.md) set two variables for `swift build`; a plain build
+/// needs neither. KITSUNE_BUILD_COMMIT: the git commit every binary prints with `--version` (7-40
+/// lowercase hex digits; anything else stamps "unknown").
+let buildCommit: String = {
+    guard let c = Context.environment["KITSUNE_BUILD_COMMIT"], (7...40).contains(c.count),
+          c.allSatisfy({ "0123456789abcdef".contains($0) }) else { return "unknown" }
+    return c
+}()
+/// KITSUNE_PORTABLE_LINK=1: `kitsune` links the Swift runtime and Foundation statically and reaches
+/// glibc symbols no younger than 2.34 (Amazon Linux 2023) through CKitsuneGlibcCompat's wrappers.
+let portableLink = Context.environment["KITSUNE_PORTABLE_LINK"] == "1"
+let wrappedSymbols = ["hypot", "hypotf", "_ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE"]
+/// The modules were compiled against the shared Foundation, whose link entries name only
+/// -lFoundation*; the static one also needs these, in one group (they refer to each other), and
+/// libcurl and libxml2 (FoundationNetworking, FoundationXML) from the system.
+let staticFoundation = ["Foundation", "FoundationEssentials", "FoundationInternationalization", "FoundationNetworking",
+                        "FoundationXML", "CoreFoundation", "_FoundationICU", "_CFURLSessionInterface", "_CFXMLInterface",
+                        "_FoundationCShims", "_FoundationCollections", "swiftSynchronization", "swift_Concurrency", "swiftDispatch",
+                        "dispatch", "BlocksRuntime", "swiftCore"]
+let kitsuneLink: [LinkerSetting] = portableLink
+    ? [.unsafeFlags(["-static-stdlib", "-Xlinker", "--start-group"] + staticFoundation.flatMap { ["-Xlinker", "-l\($0)"] }
+                    + ["-Xlinker", "--end-group", "-Xlinker", "-lcurl", "-Xlinker", "-lxml2"]
+                    + wrappedSymbols.flatMap { ["-Xlinker", "--wrap=\($0)"] })] : []
+
 let package = Package(
     name: "Kitsune",
     platforms: [.macOS(.v13)],
@@ -39,12 +63,18 @@ let package = Package(
         // zlib, for reading deflated zip entries without extracting them.
         .systemLibrary(name: "CKitsuneZlib", path: "Sources/CKitsuneZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // The commit stamped into every binary (see buildCommit above).
+        .target(name: "CKitsuneBuildInfo", path: "Sources/CKitsuneBuildInfo",
+                cSettings: [.define("KITSUNE_BUILD_COMMIT", to: "\"\(buildCommit)\"")]),
+        // Older-glibc entry points for the portable `kitsune` (see portableLink above).
+        .target(name: "CKitsuneGlibcCompat", path: "Sources/CKitsuneGlibcCompat",
+                cSettings: portableLink ? [.define("KITSUNE_PORTABLE_LINK")] : []),
         // Pure Swift, Embedded-compatible: policy format, compiled policy, exec decisions, events, SHA-256.
         .target(name: "KitsunePolicyCore", path: "Sources/KitsunePolicyCore"),
         // The resident supervisor.
         .executableTarget(
             name: "kitsune-enforcer",
-            dependencies: ["CKitsuneSys"],
+            dependencies: ["CKitsuneSys", "CKitsuneBuildInfo"],
             path: "Sources/KitsuneEnforcer",
             resources: [.embedInCode("Resources/default-policy.yaml")],
             swiftSettings: embedded,
@@ -57,7 +87,7 @@ let package = Package(
         // Static like the enforcer; the caller resolves the host name.
         .executableTarget(
             name: "kitsune-ship",
-            dependencies: ["CKitsuneSys", "CKitsuneTLS"],
+            dependencies: ["CKitsuneSys", "CKitsuneTLS", "CKitsuneBuildInfo"],
             path: "Sources/KitsuneShip",
             swiftSettings: embedded,
             linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static"])]
@@ -107,8 +137,10 @@ let package = Package(
         .executableTarget(
             name: "kitsune",
             dependencies: ["KitsunePolicy", "KitsuneScanner", "KitsuneAWS", "KitsunePosture", "KitsuneLambda", "KitsuneFindings", "KitsuneServer", "KitsuneContainer",
+                           "KitsunePolicyCore", "CKitsuneBuildInfo", "CKitsuneGlibcCompat",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/kitsune"
+            path: "Sources/kitsune",
+            linkerSettings: kitsuneLink
         ),
         // Benchmarks (bench/): linked with the static Swift runtime so it runs under the enforcer's
         // default trusted roots.

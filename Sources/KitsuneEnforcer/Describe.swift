@@ -1,6 +1,12 @@
 // What the enforcer tells about itself: the `started` event, `--probe` and `--check` output.
 
-let enforcerVersion: StaticString = "0.1.0"
+import CKitsuneBuildInfo
+
+/// The enforcer's version: Kitsune's own (KitsunePolicyCore/Version.swift).
+var enforcerVersion: StaticString { kitsuneVersion }
+
+/// The git commit this binary was built from (stamped by scripts/package), or `unknown`.
+func buildCommit() -> Bytes { bytes(ofCString: kitsune_build_commit()) }
 
 /// Fields describing the mechanisms and controls in force (shared by `started` and `--probe`).
 func describe(_ w: inout JSONObjectWriter, kernel: Kernel, plan: Plan, config: Configuration) {
@@ -27,6 +33,7 @@ func describe(_ w: inout JSONObjectWriter, kernel: Kernel, plan: Plan, config: C
 func probeReport(kernel: Kernel, plan: Plan, config: Configuration) -> Bytes {
     var w = JSONObjectWriter()
     w.string("version", enforcerVersion)
+    w.string("commit", buildCommit())
     w.string("mode", config.policy.mode.name)
     describe(&w, kernel: kernel, plan: plan, config: config)
     return w.line()

@@ -10,7 +10,7 @@ func runEnforcer() -> Int32 {
         return 2
     }
     if options.help { writeAll(1, Array(usageText.utf8)); return 0 }
-    if options.version { writeAll(1, Bytes(literal: "kitsune-enforcer ") + Bytes(literal: enforcerVersion) + [10]); return 0 }
+    if options.version { writeAll(1, versionLine(program: "kitsune-enforcer", commit: buildCommit())); return 0 }
     let config: Configuration
     do { config = try loadConfiguration(options) } catch {
         complain(error.message)

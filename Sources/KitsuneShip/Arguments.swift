@@ -1,7 +1,12 @@
 // Command line of kitsune-ship. Usage errors exit 2 with a usage line; nothing is sent.
 import CKitsuneSys
+import CKitsuneBuildInfo
 
-let shipVersion: StaticString = "0.1.0"
+/// kitsune-ship's version: Kitsune's own (KitsunePolicyCore/Version.swift, linked in Shared/).
+var shipVersion: StaticString { kitsuneVersion }
+
+/// The git commit this binary was built from (stamped by scripts/package), or `unknown`.
+func buildCommit() -> Bytes { bytes(ofCString: kitsune_build_commit()) }
 
 let usageLine: StaticString = "usage: kitsune-ship --host HOST --ip A.B.C.D --port PORT --path PATH --timeout-ms N [--ca-file FILE] [--batch ID] < BODY\n"
 

@@ -106,7 +106,7 @@ func runShip() -> Never {
         writeAll(1, Bytes(literal: "POSTs the JSON batch read from stdin over HTTPS (TLS 1.2+, verified) to HOST at the given IPv4 address.\nEnvironment: KITSUNE_EVENTS_TOKEN (Authorization: Bearer), KITSUNE_EVENTS_CA_FILE (CA bundle).\nExit 0 on a 2xx answer, 1 when not delivered (one line on stderr), 2 on usage errors.\n"))
         ks_exit(0)
     }
-    if options.version { writeAll(1, Bytes(literal: "kitsune-ship ") + Bytes(literal: shipVersion) + [10]); ks_exit(0) }
+    if options.version { writeAll(1, versionLine(program: "kitsune-ship", commit: buildCommit())); ks_exit(0) }
 
     var token = environment("KITSUNE_EVENTS_TOKEN")
     if let t = token, t.isEmpty { token = nil }

@@ -8,6 +8,7 @@ struct Kitsune: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kitsune",
         abstract: "Runtime protection and assurance for serverless functions and containers.",
+        version: versionText,
         subcommands: [
             // enforcer (issue 2)
             RunCommand.self, ManifestCommand.self, PolicyCommand.self,

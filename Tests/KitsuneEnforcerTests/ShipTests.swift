@@ -1,4 +1,5 @@
 import Foundation
+import KitsunePolicyCore
 import XCTest
 
 /// `kitsune-ship`, the sidecar's HTTPS helper, against a real TLS collector on loopback: a throwaway CA
@@ -112,7 +113,7 @@ final class ShipTests: XCTestCase {
         XCTAssertEqual(post["authorization"] as? String, "Bearer \(token)")
         XCTAssertEqual(post["host"] as? String, "localhost:\(c.port)")
         XCTAssertEqual(post["path"] as? String, "/v1/events?source=kitsune")
-        XCTAssertEqual(post["user_agent"] as? String, "kitsune-ship/0.1.0")
+        XCTAssertEqual(post["user_agent"] as? String, "kitsune-ship/" + String(decoding: Bytes(literal: kitsuneVersion), as: UTF8.self))
         XCTAssertEqual(post["content_type"] as? String, "application/json")
         XCTAssertEqual(post["connection"] as? String, "close")
 

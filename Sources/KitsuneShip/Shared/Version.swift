@@ -1,0 +1,1 @@
+../../KitsunePolicyCore/Version.swift

@@ -159,7 +159,9 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         // Real images through umoci, runc, skopeo and podman; the built kitsune binaries are found beside the test bundle.
         .testTarget(name: "KitsuneContainerTests", dependencies: ["KitsuneContainer", "KitsunePolicy"]),
-        .testTarget(name: "KitsuneLambdaTests", dependencies: ["KitsuneLambda", "KitsunePolicy", "kitsune"],
+        .testTarget(name: "KitsuneLambdaTests", dependencies: ["KitsuneLambda", "KitsunePolicy", "KitsuneServer", "kitsune"],
                     resources: [.copy("Fixtures")]),
+        // The control plane's API against SQLite and a throwaway PostgreSQL 15 cluster (both backends).
+        .testTarget(name: "KitsuneServerTests", dependencies: ["KitsuneServer", "Yams", "kitsune"]),
     ]
 )

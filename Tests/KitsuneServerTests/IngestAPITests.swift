@@ -25,6 +25,10 @@ final class IngestAPITests: XCTestCase {
             let legacy = [["time": "2026-12-01T09:00:00Z", "action": "reported", "reason": "drift", "function_name": "old"]]
             assertEqual(try await s.post(legacy, token: g.token).object["accepted"] as? Int, 1)
             assertEqual(try await s.post(legacy, token: g.token).object["duplicates"] as? Int, 1)
+            // The same event with its keys in another order (another serialiser) is still that event.
+            let reordered = Data(#"[{"function_name":"old","reason":"drift","action":"reported","time":"2026-12-01T09:00:00Z"}]"#.utf8)
+            let again = try await s.request("POST", "/api/v1/events", token: g.token, body: reordered)
+            assertEqual((try? JSONSerialization.jsonObject(with: again.body) as? [String: Any])?["duplicates"] as? Int, 1)
             assertEqual(try await s.events("limit=1000").count, 7)
             let one = try await s.events("request_id=req-3")
             XCTAssertEqual(one.count, 1)

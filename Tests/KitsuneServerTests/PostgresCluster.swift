@@ -51,8 +51,7 @@ enum PostgresCluster {
         let c = try shared()
         var argv = ["/usr/sbin/runuser", "-u", "postgres", "--", c.bin + "/pg_ctl", "-D", c.directory + "/data", "-w", "-l", c.directory + "/log"]
         argv += action == "stop" ? ["-m", "immediate", "stop"] : ["-o", "-p \(c.port) -k \(c.directory) -c listen_addresses=127.0.0.1 -c fsync=off", "start"]
-        // The server started by `pg_ctl start` would hold a captured pipe open forever.
-        _ = try run(argv, capture: action == "stop")
+        _ = try run(argv)
     }
 
     private static func start() throws -> Running {
@@ -70,19 +69,30 @@ enum PostgresCluster {
         return r
     }
 
+    /// Runs `argv` to its end (posix_spawn + waitpid: Foundation's Process can miss the exit of a
+    /// child whose grandchild, the postmaster, lives on). Output goes to a file, read afterwards, so
+    /// no pipe is held open by the server `pg_ctl` leaves running.
     @discardableResult
     static func run(_ argv: [String], capture: Bool = true) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: argv[0])
-        p.arguments = Array(argv.dropFirst())
-        p.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
-        let out = Pipe()
-        p.standardOutput = capture ? out : FileHandle.nullDevice
-        p.standardError = capture ? out : FileHandle.nullDevice
-        try p.run()
-        let text = capture ? String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) : ""
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw TestFailure("\(argv.joined(separator: " ")) failed (\(p.terminationStatus)): \(text)") }
+        let outPath = capture ? NSTemporaryDirectory() + "/kitsune-pg-out-\(UUID().uuidString)" : "/dev/null"
+        defer { if capture { unlink(outPath) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // In /tmp: the postgres user may not enter the test's working directory.
+        let cArgs = (["/bin/sh", "-c", "cd /tmp && exec \"$0\" \"$@\""] + argv).map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, cArgs, environ)
+        guard spawned == 0 else { throw TestFailure("\(argv[0]): posix_spawn failed (\(spawned))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = capture ? ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") : ""
+        let exited = (status & 0x7f) == 0, code = (status >> 8) & 0xff
+        guard exited && code == 0 else { throw TestFailure("\(argv.joined(separator: " ")) failed (status \(status)): \(text)") }
         return text
     }
 

@@ -1,8 +1,8 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
 import XCTest
 @testable import KitsuneServer
 
@@ -28,6 +28,7 @@ final class TestServer: @unchecked Sendable {
     let admin: String
     let directory: String
     private let task: Task<Void, any Error>
+    private let services: ServiceGroup
 
     var base: String { "http://127.0.0.1:\(port)" }
 
@@ -42,15 +43,27 @@ final class TestServer: @unchecked Sendable {
         admin = try await store.createAPIToken(role: .admin, name: "test admin", actor: "test").text
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try plane.application { port in continuation.yield(port) }
-        task = Task { try await app.run() }
+        // As `kitsune server` runs it (a service group), minus the signal handlers: stop() shuts it
+        // down gracefully, as SIGTERM would.
+        let services = ServiceGroup(configuration: .init(services: [.init(service: app)], logger: Logger(label: "test")))
+        self.services = services
+        task = Task { try await services.run() }
         var iterator = stream.makeAsyncIterator()
         guard let port = await iterator.next() else { throw TestFailure("the server did not start") }
         self.port = port
     }
 
-    func stop() async {
-        // Cancelled, not awaited: a graceful shutdown waits for the client's idle keep-alive connections.
-        task.cancel()
+    /// Shuts the server down (gracefully: its tests' connections are all closed by then) and waits for
+    /// it; a server that does not stop within 20 s fails the test instead of hanging the suite.
+    func stop(file: StaticString = #filePath, line: UInt = #line) async {
+        await services.triggerGracefulShutdown()
+        let stopped = Mutex(false)
+        let task = self.task
+        Task { _ = try? await task.value; stopped.withLock { $0 = true } }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !stopped.withLock({ $0 }) && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if !stopped.withLock({ $0 }) { XCTFail("[\(backend.rawValue)] the server did not shut down within 20 s", file: file, line: line) }
+        await store.database.close()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -88,24 +101,6 @@ final class TestServer: @unchecked Sendable {
         let r = try await json("GET", "/api/v1/events" + (query.isEmpty ? "" : "?" + query))
         guard r.status == 200 else { throw TestFailure("listing events answered \(r.status) \(r.object)") }
         return r.object["events"] as? [[String: Any]] ?? []
-    }
-}
-
-/// HTTP for the tests (URLSession on loopback).
-enum TestHTTP {
-    static func request(_ method: String, _ url: String, token: String? = nil, body: Data? = nil, contentType: String = "application/json",
-                        headers: [String: String] = [:]) async throws -> (status: Int, headers: [String: String], body: Data) {
-        var request = URLRequest(url: URL(string: url)!)
-        request.httpMethod = method
-        if let token { request.setValue("Bearer " + token, forHTTPHeaderField: "Authorization") }
-        if let body { request.httpBody = body; request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
-        request.timeoutInterval = 30
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = response as! HTTPURLResponse
-        var fields: [String: String] = [:]
-        for (k, v) in http.allHeaderFields { fields[String(describing: k).lowercased()] = String(describing: v) }
-        return (http.statusCode, fields, data)
     }
 }
 

@@ -126,7 +126,16 @@ public struct EventBatchParser: Sendable {
         if let instance, let seq {
             dedupKey = "i:\(instance):\(seq)"
         } else {
-            dedupKey = "h:" + SHA256.hash(data: Data((groupID + "\n" + bodyText).utf8)).map { String(format: "%02x", $0) }.joined()
+            // No ids (older enforcers, other senders): the event's members in key order, so the same
+            // event serialised with its keys in another order is still one event.
+            var canonical = Data((groupID + "\n").utf8)
+            for member in members.sorted(by: { $0.key < $1.key }) {
+                canonical.append(contentsOf: member.key.utf8)
+                canonical.append(0)
+                canonical.append(contentsOf: raw[member.range])
+                canonical.append(0)
+            }
+            dedupKey = "h:" + SHA256.hash(data: canonical).map { String(format: "%02x", $0) }.joined()
         }
         var started: StartedFacts?
         if action == "started" {

@@ -43,9 +43,15 @@ public struct BackgroundJobs: Service {
                     }
                 }
             }
-            try? await Task.sleep(for: interval)
+            // A graceful shutdown (SIGTERM, a test's cancel) ends the wait at once, not after `interval`.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
-        if leader { try? await store.releaseLease("jobs", holder: holder) }
+        // Released even when the run was cancelled (a new task does not inherit the cancellation), so
+        // another replica takes over at once instead of after the lease's ttl.
+        if leader {
+            let store = self.store, holder = self.holder
+            await Task { try? await store.releaseLease("jobs", holder: holder) }.value
+        }
     }
 
     /// Retention: deletes events older than `retentionMs` in steps of `step` rows, pausing between

@@ -24,9 +24,14 @@ public final class PostgresDatabase: SQLDatabase {
 
     deinit { runner.cancel() }
 
+    /// How long a call may wait for a connection and its answer. The pool queues callers while the
+    /// database is down; past this they get `.unavailable` (503), not a request that hangs.
+    public let deadline: Duration = .seconds(5)
+
     public func query(_ statement: SQLStatement) async throws(StoreError) -> [SQLRow] {
         do {
-            return try await Self.rows(client.query(try Self.query(statement, dialect), logger: logger))
+            let query = try Self.query(statement, dialect)
+            return try await within(deadline) { [client, logger] in try await Self.rows(client.query(query, logger: logger)) }
         } catch {
             throw Self.map(error)
         }
@@ -35,15 +40,31 @@ public final class PostgresDatabase: SQLDatabase {
     public func transaction(_ statements: [SQLStatement]) async throws(StoreError) -> [[SQLRow]] {
         do {
             let queries = try statements.map { try Self.query($0, dialect) }
-            return try await client.withTransaction(logger: logger) { connection in
-                var results: [[SQLRow]] = []
-                for query in queries {
-                    results.append(try await Self.rows(connection.query(query, logger: self.logger)))
+            return try await within(deadline) { [client, logger] in
+                try await client.withTransaction(logger: logger) { connection in
+                    var results: [[SQLRow]] = []
+                    for query in queries {
+                        results.append(try await Self.rows(connection.query(query, logger: logger)))
+                    }
+                    return results
                 }
-                return results
             }
         } catch {
             throw Self.map(error)
+        }
+    }
+
+    /// Runs `body`, or gives up after `limit` with `.unavailable` (the body is cancelled: a queued
+    /// lease leaves the pool's queue; a statement in flight is rolled back by its transaction).
+    private func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask { try await Task.sleep(for: limit); return nil }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw StoreError.unavailable("PostgreSQL did not answer within \(limit)")
+            }
+            return value
         }
     }
 
@@ -86,6 +107,10 @@ public final class PostgresDatabase: SQLDatabase {
     /// Connection trouble, a server shutting down or out of disk: 503. Constraint violations: 409.
     static func map(_ error: any Error) -> StoreError {
         if let e = error as? StoreError { return e }
+        // withTransaction wraps what failed (BEGIN, a statement, COMMIT): map that.
+        if let t = error as? PostgresTransactionError, let inner = t.closureError ?? t.commitError ?? t.beginError {
+            return map(inner)
+        }
         guard let e = error as? PSQLError else {
             if error is CancellationError { return .unavailable("cancelled") }
             return .unavailable("\(error)")

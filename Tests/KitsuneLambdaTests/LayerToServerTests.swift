@@ -35,11 +35,19 @@ extension LayerEndToEndTests {
         let attack = lambda.invoke(event(["url": "x; env #"]))
         XCTAssertFalse(attack.logs.contains("events_undelivered") || attack.logs.contains("events_rejected"), attack.logs)
 
-        var filter = EventFilter()
-        filter.exact["request_id"] = [attack.requestId]
-        let stored = try await store.events(filter, limit: 10, after: nil).events
-        let blocked = try XCTUnwrap(stored.compactMap { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any] }
-            .first { $0["reason"] as? String == "not_allowlisted" }, "\(stored)")
+        // Queried as a user would: the API, over HTTPS, by request id.
+        let admin = try await store.createAPIToken(role: .viewer, name: "e2e", actor: "test").text
+        // The sidecar ships asynchronously: poll for a while (it normally takes well under a second).
+        var answer = "", stored: [[String: Any]] = []
+        for _ in 0..<50 where !stored.contains(where: { $0["reason"] as? String == "not_allowlisted" }) {
+            if !answer.isEmpty { try await Task.sleep(for: .milliseconds(200)) }
+            answer = try Fixture.run(["/usr/bin/curl", "-sS", "--fail-with-body", "--cacert", cert, "-H", "Authorization: Bearer " + admin,
+                                      "https://localhost:\(port)/api/v1/events?request_id=\(attack.requestId)&limit=50"], tool: "curl")
+            let listed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any], answer)
+            stored = try XCTUnwrap(listed["events"] as? [[String: Any]], answer)
+        }
+        XCTAssertTrue(stored.allSatisfy { $0["request_id"] as? String == attack.requestId }, answer)
+        let blocked = try XCTUnwrap(stored.first { $0["reason"] as? String == "not_allowlisted" }, answer)
         XCTAssertEqual(blocked["action"] as? String, "blocked")
         XCTAssertEqual(blocked["function_name"] as? String, "convert-doc")
         // The started event registered the instance: the fleet knows what is in force there.

@@ -74,6 +74,13 @@ enum PostgresCluster {
     /// no pipe is held open by the server `pg_ctl` leaves running.
     @discardableResult
     static func run(_ argv: [String], capture: Bool = true) throws -> String {
+        let (status, text) = try execute(argv, capture: capture)
+        guard status == 0 else { throw TestFailure("\(argv.joined(separator: " ")) failed (exit \(status)): \(text)") }
+        return text
+    }
+
+    /// Runs `argv` to its end: its exit status (128 + N for signal N) and its stdout+stderr.
+    static func execute(_ argv: [String], capture: Bool = true) throws -> (status: Int32, output: String) {
         let outPath = capture ? NSTemporaryDirectory() + "/kitsune-pg-out-\(UUID().uuidString)" : "/dev/null"
         defer { if capture { unlink(outPath) } }
         var actions = posix_spawn_file_actions_t()
@@ -91,9 +98,8 @@ enum PostgresCluster {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let text = capture ? ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") : ""
-        let exited = (status & 0x7f) == 0, code = (status >> 8) & 0xff
-        guard exited && code == 0 else { throw TestFailure("\(argv.joined(separator: " ")) failed (status \(status)): \(text)") }
-        return text
+        let signal = status & 0x7f
+        return (signal == 0 ? (status >> 8) & 0xff : 128 + signal, text)
     }
 
     /// A loopback port nobody listens on now.

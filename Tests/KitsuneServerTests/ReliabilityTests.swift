@@ -177,13 +177,15 @@ struct ServerProcess {
     let port: Int
     var base: String { "http://127.0.0.1:\(port)" }
 
-    init(_ storeArgs: [String]) throws {
+    /// `log`: a file that receives the server's stdout and stderr.
+    init(_ storeArgs: [String], log: String? = nil) throws {
         port = try PostgresCluster.freePort()
         process = Process()
         process.executableURL = URL(fileURLWithPath: ReliabilityTests.kitsune)
         process.arguments = ["server", "--listen", "127.0.0.1:\(port)", "--rate-limit", "0"] + storeArgs
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let output = log.flatMap { FileManager.default.createFile(atPath: $0, contents: nil) ? FileHandle(forWritingAtPath: $0) : nil }
+        process.standardOutput = output ?? FileHandle.nullDevice
+        process.standardError = output ?? FileHandle.nullDevice
         try process.run()
         for _ in 0..<100 {
             if let r = try? PostgresCluster.run(["/usr/bin/curl", "-fsS", "http://127.0.0.1:\(port)/readyz"]), r.contains("ready") { return }
@@ -193,8 +195,9 @@ struct ServerProcess {
         throw TestFailure("kitsune server did not become ready on port \(port)")
     }
 
-    func kill() {
-        Glibc.kill(process.processIdentifier, SIGKILL)
+    func kill(_ signal: Int32 = SIGKILL) {
+        guard process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, signal)
         process.waitUntilExit()
     }
 }

@@ -14,7 +14,8 @@ public struct EventIngestor: Sendable {
 
     public init(store: ServerStore, limits: IngestLimits = IngestLimits()) {
         self.store = store
-        queue = IngestQueue(database: store.database)
+        // One commit covers many batches: up to 4 000 statements (SQLite: one per event).
+        queue = IngestQueue(database: store.database, maxStatementsPerCommit: store.database.dialect == .postgres ? 400 : 4000)
         parser = EventBatchParser(limits: limits)
     }
 

@@ -37,9 +37,9 @@ public struct SQLiteDatabase: SQLDatabase {
     public func query(_ statement: SQLStatement) async throws(StoreError) -> [SQLRow] {
         do {
             if Self.isRead(statement.sql) {
-                return try await pool.read { db in try Self.run(statement, in: db) }
+                return try await pool.read { db in try Self.run(statement, in: db, cached: false) }
             }
-            return try await pool.write { db in try Self.run(statement, in: db) }
+            return try await pool.write { db in try Self.run(statement, in: db, cached: true) }
         } catch {
             throw Self.map(error)
         }
@@ -47,7 +47,7 @@ public struct SQLiteDatabase: SQLDatabase {
 
     public func transaction(_ statements: [SQLStatement]) async throws(StoreError) -> [[SQLRow]] {
         do {
-            return try await pool.write { db in try statements.map { try Self.run($0, in: db) } }
+            return try await pool.write { db in try statements.map { try Self.run($0, in: db, cached: true) } }
         } catch {
             throw Self.map(error)
         }
@@ -69,7 +69,9 @@ public struct SQLiteDatabase: SQLDatabase {
         return head.hasPrefix("SELECT") || head.hasPrefix("WITH") || head.hasPrefix("PRAGMA INTEGRITY")
     }
 
-    private static func run(_ statement: SQLStatement, in db: Database) throws -> [SQLRow] {
+    /// `cached`: writes are the store's fixed templates, prepared once per connection and reused;
+    /// reads vary with the caller's filters, so they are prepared each time (no unbounded cache).
+    private static func run(_ statement: SQLStatement, in db: Database, cached: Bool) throws -> [SQLRow] {
         let arguments = StatementArguments(statement.binds.map { value -> (any DatabaseValueConvertible)? in
             switch value {
             case .null: return nil
@@ -78,7 +80,8 @@ public struct SQLiteDatabase: SQLDatabase {
             case .real(let v): return v
             }
         })
-        let cursor = try Row.fetchCursor(db, sql: statement.sql, arguments: arguments)
+        let prepared = cached ? try db.cachedStatement(sql: statement.sql) : try db.makeStatement(sql: statement.sql)
+        let cursor = try Row.fetchCursor(prepared, arguments: arguments)
         var rows: [SQLRow] = []
         while let row = try cursor.next() {
             rows.append(SQLRow(row.databaseValues.map { value in

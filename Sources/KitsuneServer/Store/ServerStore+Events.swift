@@ -36,7 +36,9 @@ public struct StatsBucket: Sendable, Equatable {
 
 extension ServerStore {
     static let eventColumns = "group_id, dedup_key, time_ms, received_ms, action, reason, mode, function_name, account_id, region, request_id, instance_id, seq, executable, search, body"
-    static let rowsPerInsert = 250
+    /// Rows per INSERT: PostgreSQL gains from few round trips (multi-row VALUES); SQLite, in process,
+    /// from one small prepared statement reused for every row (no SQL parsed per batch).
+    var rowsPerInsert: Int { 100 }
 
     /// The statements that store `events` of group `groupID` and update the fleet. The first
     /// `insertCount` statements return one row per event actually inserted (the others were
@@ -45,7 +47,7 @@ extension ServerStore {
         var statements: [SQLStatement] = []
         var start = 0
         while start < events.count {
-            let chunk = events[start..<min(start + Self.rowsPerInsert, events.count)]
+            let chunk = events[start..<min(start + rowsPerInsert, events.count)]
             var binds: [SQLValue] = []
             binds.reserveCapacity(chunk.count * 16)
             for e in chunk {
@@ -57,7 +59,7 @@ extension ServerStore {
             statements.append(SQLStatement("INSERT INTO events (\(Self.eventColumns)) VALUES "
                                            + Array(repeating: row, count: chunk.count).joined(separator: ",")
                                            + " ON CONFLICT (dedup_key) DO NOTHING RETURNING id", binds))
-            start += Self.rowsPerInsert
+            start += rowsPerInsert
         }
         let insertCount = statements.count
         statements += fleetStatements(events, groupID: groupID, receivedMs: receivedMs)

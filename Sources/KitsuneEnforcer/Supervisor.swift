@@ -120,7 +120,9 @@ struct Supervisor {
         }
         let initial = initialPending && pid == commandPid
         if initial { initialPending = false }
-        let attempt = ExecAttempt(executable: exe, argv: argv, cwd: cwd, environment: env, isInitial: initial)
+        // The path as named (a virtual environment's `bin/python3` link): relative to the cwd, not to a dirfd.
+        let invoked = emptyPath || (isExecveat && path.first != 47 && dirfd != -100) ? nil : path
+        let attempt = ExecAttempt(executable: exe, argv: argv, cwd: cwd, environment: env, isInitial: initial, invokedPath: invoked)
         let v = judge.judge(attempt, oracle: &oracle)
         // A clean verdict only lets the syscall continue (Landlock still applies): nothing acts on
         // the memory we read. Anything else is acted on only if the target is still waiting in this

@@ -174,4 +174,40 @@ final class StartupHookTests: XCTestCase {
         try assertRefused(refused)
         try assertUntouched(untouched)
     }
+
+    /// The table is data: a policy file's rule takes effect, and a malformed one is one clear line.
+    func testStartupLocationsComeFromThePolicy() throws {
+        let w = try scratch()
+        try makeDirectory("\(w)/cwd")
+        let policy = "\(w)/policy.yaml"
+        try f.write("""
+        version: 1
+        interpreters:
+          - names: [perl]
+            inline: [-e]
+            startup:
+              - working_directory: inline
+                unless: [PERL_SAFE]
+        """, to: policy, mode: 0o644)
+        let perlInline = "\(perl) -e 'print qq(OK\\n)'"
+        let r = try f.enforce(["--policy", policy], ["/bin/sh", "-c", "\(perlInline); PERL_SAFE=1 \(perlInline)"], cwd: "\(w)/cwd")
+        XCTAssertEqual(r.stdout, "OK\n", r.stderr)
+        XCTAssertEqual(r.decisions("interpreter_script").count, 1, "\(r.decisions)")
+        XCTAssertEqual(r.decisions("interpreter_script").first?["subject"] as? String, "\(w)/cwd")
+        let bad: [(String, String)] = [
+            ("- path: relative/x", "field `path`: expected an absolute path or `$VARIABLE/...`"),
+            ("- path: \"$/x\"", "field `path`: expected an absolute path"),
+            ("- working_directory: always", "field `working_directory`: expected `inline`"),
+            ("- beside_program: /etc/x", "field `beside_program`: expected a path relative"),
+            ("- unless: [-s]", "field `startup`: each start-up location has exactly one of"),
+            ("- paths: /x", "field `paths`: unknown start-up field"),
+        ]
+        for (entry, message) in bad {
+            try f.write("version: 1\ninterpreters:\n  - names: [perl]\n    startup:\n      \(entry)\n", to: policy, mode: 0o644)
+            let e = try EnforcerFixture.run([f.enforcer, "--policy", policy, "--", "/bin/true"])
+            XCTAssertEqual(e.status, 2, "\(entry): \(e.stderr)")
+            XCTAssertTrue(e.stderr.contains("policy.yaml:5: \(message)"), "\(entry): \(e.stderr)")
+            XCTAssertEqual(e.stderr.split(separator: "\n").count, 1, e.stderr)
+        }
+    }
 }

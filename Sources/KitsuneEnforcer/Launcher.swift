@@ -67,8 +67,8 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
 
     var standby: Standby?
     if plan.supervisor && plan.mode == .audit {
-        standby = Standby.start(makeSupervisor: { listener in
-            Supervisor(listener: listener, judge: judge, sink: sink, initialPending: false, commandPid: -1)
+        standby = Standby.start(makeSupervisor: { listener, command in
+            Supervisor(listener: listener, judge: judge, sink: sink, initialPending: false, commandPid: command, enforcerPid: Int(me))
         }, sink: sink)
     }
     var protectedPids = [me]
@@ -105,13 +105,17 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
         if listener < 0 { return waitForChild(child, sigfd: sigfd) }   // the child failed before exec; it said why
     }
     _ = ks_close(pair[0])
-    if let s = standby, listener >= 0 { _ = ks_send_fd(s.socket, listener); _ = ks_close(s.socket) }
+    if let s = standby, listener >= 0 {
+        s.commandPid.pointee = UInt64(child)
+        _ = ks_send_fd(s.socket, listener)
+        _ = ks_close(s.socket)
+    }
 
     var started = sink.header(action: "started")
     started.string("version", enforcerVersion)
     started.int("pid", Int(me))
     started.int("command_pid", Int(child))
-    started.strings("command", commandArgv)
+    started.strings("command", redactingCredentials(commandArgv, policy.credentialValues))
     if let s = launch.handle { started.int("sidecar_pid", Int(s.pid)) }
     started.bool("runtime_relay", sink.invocation != nil)
     if let s = shipper { started.string("events_url", s.url.text) }
@@ -120,7 +124,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     sink.lambdaFields(&started, requestID: nil)
     sink.emit(started, seq: 1)
 
-    var supervisor = Supervisor(listener: listener, judge: judge, sink: sink, commandPid: Int(child),
+    var supervisor = Supervisor(listener: listener, judge: judge, sink: sink, commandPid: Int(child), enforcerPid: Int(me),
                                 inFlight: standby?.inFlight)
     let status = serve(&supervisor, child: child, sigfd: sigfd)
     standby?.release()

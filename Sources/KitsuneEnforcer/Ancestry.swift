@@ -60,16 +60,19 @@ func commandLine(of pid: Int) -> [Bytes] {
     let fd = withCPath(procPath(pid, "/cmdline")) { ks_open($0, ks_o_rdonly() | ks_o_cloexec(), 0) }
     if fd < 0 { return [] }
     defer { _ = ks_close(fd) }
-    // One byte more than 64 KiB of text and 256 separators: anything longer is cut anyway.
-    var buf = Bytes(repeating: 0, count: EventBounds.argvBytes + EventBounds.argvEntries + 1)
-    var used = 0
-    while used < buf.count {
-        let n = buf.withUnsafeMutableBufferPointer { ks_read(fd, $0.baseAddress! + used, $0.count - used) }
+    // One byte more than 64 KiB of text and 256 separators: anything longer is cut anyway. Read a
+    // page at a time (most command lines fit in one: the supervisor's memory stays small).
+    let bound = EventBounds.argvBytes + EventBounds.argvEntries + 1
+    var text: Bytes = []
+    var page = Bytes(repeating: 0, count: 4096)
+    while text.count < bound {
+        let want = min(page.count, bound - text.count)
+        let n = page.withUnsafeMutableBufferPointer { ks_read(fd, $0.baseAddress, want) }
         if n <= 0 { break }
-        used += Int(n)
+        text += page[0..<Int(n)]
     }
-    guard used > 0 else { return [] }
-    var args = Bytes(buf[0..<used]).split(separator: 0)
-    if buf[used - 1] == 0 { args.removeLast() }      // the terminator of the last argument
+    guard let last = text.last else { return [] }
+    var args = text.split(separator: 0)
+    if last == 0 { args.removeLast() }      // the terminator of the last argument
     return args
 }

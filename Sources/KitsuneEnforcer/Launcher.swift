@@ -100,9 +100,13 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     // inherited, and a non-dumpable child could not be inspected before its first exec.
     _ = ks_set_dumpable(0)
     var listener: Int32 = -1
+    var syncWakeup = false
     if plan.supervisor {
         listener = ks_recv_fd(pair[0])
         if listener < 0 { return waitForChild(child, sigfd: sigfd) }   // the child failed before exec; it said why
+        // Each notification then hands the CPU straight to us and back (Linux >= 6.6; the flag
+        // belongs to the filter, so the audit standby's copy has it too): no cross-CPU wake-ups.
+        syncWakeup = kernel.trySyncWakeup && ks_notif_sync_wakeup(listener) == 0
     }
     _ = ks_close(pair[0])
     if let s = standby, listener >= 0 {
@@ -119,7 +123,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     if let s = launch.handle { started.int("sidecar_pid", Int(s.pid)) }
     started.bool("runtime_relay", sink.invocation != nil)
     if let s = shipper { started.string("events_url", s.url.text) }
-    describe(&started, kernel: kernel, plan: plan, config: config)
+    describe(&started, kernel: kernel, plan: plan, config: config, syncWakeup: syncWakeup)
     containerFields(&started, started: true)
     sink.lambdaFields(&started, requestID: nil)
     sink.emit(started, seq: 1)

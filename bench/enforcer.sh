@@ -7,6 +7,12 @@ swift build -c release --product kitsune-enforcer >/dev/null
 swift build -c release --product kitsune-bench >/dev/null
 bin=$(swift build -c release --show-bin-path)
 "$bin/kitsune-bench" enforcer --enforcer "$bin/kitsune-enforcer" --iterations "${1:-2000}"
+# Synchronous notification wake-ups (Linux >= 6.6; the started event says whether the kernel granted
+# them): the same fork+exec figures with them switched off, for the difference they make.
+sync=$("$bin/kitsune-enforcer" --events - -- /bin/true | grep -o '"notification_sync_wakeup":[a-z]*' || true)
+echo "synchronous wake-ups: ${sync#*:}"
+KITSUNE_SIMULATE_MISSING=sync_wakeup "$bin/kitsune-bench" enforcer --enforcer "$bin/kitsune-enforcer" \
+    --iterations "${1:-2000}" | grep -E "^fork" | sed 's/^/[without synchronous wake-ups] /'
 floor=$(mktemp -d)
 # Again with honeypots on (as in the Lambda layer's default policy) and a Lambda-sized environment
 # (about 40 variables): every exec's environment block is then read and searched for the decoys.

@@ -80,6 +80,8 @@ struct ks_seccomp_notif_resp { uint64_t id; int64_t val; int32_t error; uint32_t
 #define KS_IOCTL_NOTIF_SEND _IOWR(KS_IOC_MAGIC, 1, struct ks_seccomp_notif_resp)
 #define KS_IOCTL_NOTIF_ID_VALID _IOW(KS_IOC_MAGIC, 2, uint64_t)
 #define KS_IOCTL_NOTIF_ID_VALID_OLD _IOR(KS_IOC_MAGIC, 2, uint64_t)
+#define KS_IOCTL_NOTIF_SET_FLAGS _IOW(KS_IOC_MAGIC, 4, uint64_t)
+#define KS_USER_NOTIF_FD_SYNC_WAKE_UP 1UL
 
 int ks_seccomp_unotify_available(void) {
     uint32_t action = SECCOMP_RET_USER_NOTIF;
@@ -113,6 +115,9 @@ int ks_notif_respond(int fd, uint64_t id, int deny_errno) {
     int r;
     do { r = ioctl(fd, KS_IOCTL_NOTIF_SEND, &resp); } while (r < 0 && errno == EINTR);
     return r < 0 ? -errno : 0;
+}
+int ks_notif_sync_wakeup(int fd) {
+    return ioctl(fd, KS_IOCTL_NOTIF_SET_FLAGS, KS_USER_NOTIF_FD_SYNC_WAKE_UP) < 0 ? -errno : 0;
 }
 int ks_notif_id_valid(int fd, uint64_t id) {
     int r = ioctl(fd, KS_IOCTL_NOTIF_ID_VALID, &id);

@@ -8,8 +8,9 @@ var enforcerVersion: StaticString { kitsuneVersion }
 /// The git commit this binary was built from (stamped by scripts/package), or `unknown`.
 func buildCommit() -> Bytes { bytes(ofCString: kitsune_build_commit()) }
 
-/// Fields describing the mechanisms and controls in force (shared by `started` and `--probe`).
-func describe(_ w: inout JSONObjectWriter, kernel: Kernel, plan: Plan, config: Configuration) {
+/// Fields describing the mechanisms and controls in force (shared by `started` and `--probe`);
+/// `syncWakeup`: whether the listener took synchronous wake-ups (known once there is one: `started`).
+func describe(_ w: inout JSONObjectWriter, kernel: Kernel, plan: Plan, config: Configuration, syncWakeup: Bool? = nil) {
     w.string("kernel", kernel.release)
     w.object("mechanisms") { m in
         m.bool("no_new_privs", true)
@@ -18,6 +19,7 @@ func describe(_ w: inout JSONObjectWriter, kernel: Kernel, plan: Plan, config: C
         m.bool("landlock", plan.landlock)
         m.bool("landlock_signal_scope", plan.signalScope)
         m.bool("user_notification", plan.supervisor)
+        if let s = syncWakeup { m.bool("notification_sync_wakeup", s) }
     }
     let controls = plan.controls(policy: config.policy, manifest: config.manifest != nil)
     w.object("controls") { c in

@@ -96,6 +96,9 @@ struct DecisionReport {
     var argv: [Bytes]
     var syscall: StaticString
     var pid: Int
+    var ppid: Int
+    /// The processes above `pid`, nearest first (``ancestors(from:top:stop:)``).
+    var ancestors: [Ancestor]
     var sha256: Bytes?
     var requestID: Bytes?
     /// `_X_AMZN_TRACE_ID` of the attempt's environment, when known.
@@ -114,11 +117,20 @@ extension EventSink {
         if !primary.subject.isEmpty && primary.subject != r.executable && primary.subject != r.verdict.subject?.path {
             w.string("subject", primary.subject)
         }
-        w.strings("argv", r.argv)
+        let (argv, cut) = boundedArgv(r.argv)
+        w.strings("argv", argv)
+        if cut { w.bool("argv_truncated", true) }
         if let h = r.sha256 { w.string("sha256", hexBytes(h)) }
         w.string("syscall", r.syscall)
         w.int("pid", r.pid)
-        w.int("ppid", parentPid(of: r.pid))
+        w.int("ppid", r.ppid)
+        let chain = r.ancestors
+        w.objects("ancestors", count: chain.count) { i, a in
+            a.int("pid", chain[i].pid)
+            a.string("executable", chain[i].executable)
+            a.strings("argv", chain[i].argv)
+            if chain[i].truncated { a.bool("argv_truncated", true) }
+        }
         lambdaFields(&w, requestID: r.requestID)
         containerFields(&w, started: false)
         if let t = r.traceID, !t.isEmpty, t.count <= 256 { w.string("trace_id", t) }

@@ -149,6 +149,8 @@ struct ProcOracle: FileOracle {
         return facts
     }
 
+    func entries(of directory: Bytes) -> [Bytes] { listDirectory(targetView(directory)) }
+
     mutating func sha256(of file: FileFacts) -> Bytes? {
         guard file.kind == .regular else { return nil }
         if let h = hashes[file.identity] { return h }

@@ -8,6 +8,8 @@ struct Kernel {
     var landlockABI = 0
     /// seccomp user notification with SECCOMP_USER_NOTIF_FLAG_CONTINUE (Linux ≥ 5.5).
     var userNotification = false
+    /// Whether to ask the listener for synchronous wake-ups (tried once it exists; Linux ≥ 6.6 grants it).
+    var trySyncWakeup = true
     /// Mechanisms switched off by `KITSUNE_SIMULATE_MISSING` (testing only).
     var simulatedMissing: [Bytes] = []
 
@@ -26,6 +28,7 @@ struct Kernel {
                 k.simulatedMissing.append(item)
                 if item == Bytes(literal: "landlock") { k.landlockABI = 0 }
                 if item == Bytes(literal: "unotify") { k.userNotification = false }
+                if item == Bytes(literal: "sync_wakeup") { k.trySyncWakeup = false }
             }
         }
         return k

@@ -67,8 +67,8 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
 
     var standby: Standby?
     if plan.supervisor && plan.mode == .audit {
-        standby = Standby.start(makeSupervisor: { listener in
-            Supervisor(listener: listener, judge: judge, sink: sink, initialPending: false, commandPid: -1)
+        standby = Standby.start(makeSupervisor: { listener, command in
+            Supervisor(listener: listener, judge: judge, sink: sink, initialPending: false, commandPid: command, enforcerPid: Int(me))
         }, sink: sink)
     }
     var protectedPids = [me]
@@ -100,27 +100,35 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     // inherited, and a non-dumpable child could not be inspected before its first exec.
     _ = ks_set_dumpable(0)
     var listener: Int32 = -1
+    var syncWakeup = false
     if plan.supervisor {
         listener = ks_recv_fd(pair[0])
         if listener < 0 { return waitForChild(child, sigfd: sigfd) }   // the child failed before exec; it said why
+        // Each notification then hands the CPU straight to us and back (Linux >= 6.6; the flag
+        // belongs to the filter, so the audit standby's copy has it too): no cross-CPU wake-ups.
+        syncWakeup = kernel.trySyncWakeup && ks_notif_sync_wakeup(listener) == 0
     }
     _ = ks_close(pair[0])
-    if let s = standby, listener >= 0 { _ = ks_send_fd(s.socket, listener); _ = ks_close(s.socket) }
+    if let s = standby, listener >= 0 {
+        s.commandPid.pointee = UInt64(child)
+        _ = ks_send_fd(s.socket, listener)
+        _ = ks_close(s.socket)
+    }
 
     var started = sink.header(action: "started")
     started.string("version", enforcerVersion)
     started.int("pid", Int(me))
     started.int("command_pid", Int(child))
-    started.strings("command", commandArgv)
+    started.strings("command", redactingCredentials(commandArgv, policy.credentialValues))
     if let s = launch.handle { started.int("sidecar_pid", Int(s.pid)) }
     started.bool("runtime_relay", sink.invocation != nil)
     if let s = shipper { started.string("events_url", s.url.text) }
-    describe(&started, kernel: kernel, plan: plan, config: config)
+    describe(&started, kernel: kernel, plan: plan, config: config, syncWakeup: syncWakeup)
     containerFields(&started, started: true)
     sink.lambdaFields(&started, requestID: nil)
     sink.emit(started, seq: 1)
 
-    var supervisor = Supervisor(listener: listener, judge: judge, sink: sink, commandPid: Int(child),
+    var supervisor = Supervisor(listener: listener, judge: judge, sink: sink, commandPid: Int(child), enforcerPid: Int(me),
                                 inFlight: standby?.inFlight)
     let status = serve(&supervisor, child: child, sigfd: sigfd)
     standby?.release()

@@ -15,8 +15,10 @@ struct RelayPair {
 /// What the relay noticed while moving bytes.
 enum RelaySignal {
     /// The runtime is about to end an invocation or the init phase (a response, an error, or the
-    /// request for the next event): ship pending events before it leaves.
-    case invocationEdge
+    /// request for the next event): ship pending events before it leaves. `fresh`: the message's
+    /// first byte was already waiting when the poll that led here looked at the connection (it
+    /// begins the bytes read, and no head was carried over from an earlier read).
+    case invocationEdge(fresh: Bool)
     /// A new invocation began: its request id.
     case invocation(Bytes)
     /// The function's account id (from the first invocation's `Lambda-Runtime-Invoked-Function-Arn`).
@@ -73,7 +75,7 @@ struct RuntimeRelay {
                    Self.isInvocationEdge(method: method, target: target) {
                     if !send(pairs[i].upstream, buffer, sent..<position) { return false }
                     sent = position
-                    signal(.invocationEdge)
+                    signal(.invocationEdge(fresh: position == 0))
                 }
                 position += piece.length
             }
@@ -86,7 +88,7 @@ struct RuntimeRelay {
                 if let (method, target) = head.requestLine, Self.isInvocationEdge(method: method, target: target) {
                     if !send(pairs[i].upstream, out) { return false }
                     out = []
-                    signal(.invocationEdge)
+                    signal(.invocationEdge(fresh: false))
                 }
                 out += head.raw
             case .bytes(let r):

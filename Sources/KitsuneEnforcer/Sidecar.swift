@@ -59,18 +59,23 @@ extension SidecarSetup {
         var pending: Bytes = []
         let standalone = relay == nil           // no invocation edges: ship as events arrive
         scratch = Bytes(repeating: 0, count: 16384)
-        // The poll set, rebuilt in place each round (no allocation once it has grown).
+        // The poll set, rebuilt in place each round (no allocation once it has grown). The relay's
+        // connections come first and the event pipe and the decoy watch last: poll(2) looks at them
+        // in this order, so when a runtime message that was already waiting is seen, anything the
+        // invocation caused before sending it (an event written before a syscall was answered, an
+        // inotify record queued before open() returned) is seen by the same poll.
         var fds: [Int32] = [], wanted: [Int16] = [], rev: [Int16] = []
         fds.reserveCapacity(Int(KS_POLL_MAX)); wanted.reserveCapacity(Int(KS_POLL_MAX)); rev.reserveCapacity(Int(KS_POLL_MAX))
         while true {
             fds.removeAll(keepingCapacity: true)
-            fds.append(events)
-            if let w = watch { fds.append(w.fd) }
-            let relayBase = fds.count
+            let relayBase = 0
             if let r = relay {
                 fds.append(r.listener)
                 for p in r.pairs { fds.append(p.client); fds.append(p.upstream) }
             }
+            let relayEnd = fds.count
+            fds.append(events)
+            if let w = watch { fds.append(w.fd) }
             while wanted.count < fds.count { wanted.append(1) }
             while wanted.count > fds.count { wanted.removeLast() }
             rev.removeAll(keepingCapacity: true)
@@ -79,16 +84,17 @@ extension SidecarSetup {
                 ks_poll_many(f.baseAddress, e.baseAddress, Int32(f.count), $0.baseAddress, -1)
             } } }
             if r < 0 { continue }
-            if rev[0] != 0 {
+            // Events and decoy accesses first: an invocation edge below then finds them queued.
+            if rev[relayEnd] != 0 {
                 if !readEvents(&pending) { finish() }
                 if standalone { shipper?.flush(errors: sink) }
             }
-            if fds.count > 1 && watch != nil && rev[1] != 0 { drainWatch() ; if standalone { shipper?.flush(errors: sink) } }
+            if watch != nil && rev[relayEnd + 1] != 0 { drainWatch() ; if standalone { shipper?.flush(errors: sink) } }
             guard var rl = relay else { continue }
             relay = nil                          // moved out while it is pumped (no copy of its buffer)
             if rev[relayBase] & 1 != 0 { rl.accept() }
             // Pairs in reverse so removals do not shift the ones still to visit.
-            var i = (fds.count - relayBase - 1) / 2 - 1
+            var i = (relayEnd - relayBase - 1) / 2 - 1
             while i >= 0 {
                 let c = rev[relayBase + 1 + 2 * i]
                 let u = rev[relayBase + 2 + 2 * i]
@@ -109,11 +115,15 @@ extension SidecarSetup {
             sink.invocation?.write(id)
         case .account(let id):
             sink.instance?.account.write(id)
-        case .invocationEdge:
+        case .invocationEdge(let fresh):
             // Everything this invocation caused is already queued: the supervisor writes an event
-            // before it answers the syscall, inotify queues an open before open() returns.
-            _ = readEvents(&pending)
-            drainWatch()
+            // before it answers the syscall, inotify queues an open before open() returns. For a
+            // fresh message the poll that saw it saw those too, and they were read above; otherwise
+            // (a head split across reads, or several messages in one read) they are read now.
+            if !fresh {
+                _ = readEvents(&pending)
+                drainWatch()
+            }
             shipper?.flush(errors: sink)
         }
     }

@@ -16,9 +16,13 @@ struct Standby {
     /// notification the supervisor received but never answered is invisible to other readers of
     /// the listener, so the standby answers it on takeover.
     let inFlight: UnsafeMutablePointer<UInt64>
+    /// Shared too: the wrapped command's pid, published before the listener is handed over (the
+    /// standby is forked before the command, and its events' `ancestors` stop there).
+    var commandPid: UnsafeMutablePointer<UInt64> { inFlight + 1 }
 
     /// Fork the standby. It waits for the listener, then for the supervisor to go away.
-    static func start(makeSupervisor: (Int32) -> Supervisor, sink: EventSink) -> Standby? {
+    /// `makeSupervisor` gets the listener and the command's pid.
+    static func start(makeSupervisor: (Int32, Int) -> Supervisor, sink: EventSink) -> Standby? {
         guard let shared = ks_shared_words() else { return nil }
         let inFlight = UnsafeMutablePointer<UInt64>(mutating: UnsafePointer(shared))
         var pipe: [Int32] = [0, 0]
@@ -53,7 +57,7 @@ struct Standby {
                 let orphan = inFlight.pointee
                 if orphan != 0 { _ = ks_notif_respond(listener, orphan, 0) }
             }
-            var supervisor = makeSupervisor(listener)
+            var supervisor = makeSupervisor(listener, Int(inFlight[1]))
             while true {
                 let r = fds.withUnsafeBufferPointer { f in rev.withUnsafeMutableBufferPointer { ks_poll(f.baseAddress, 1, $0.baseAddress, -1) } }
                 if r < 0 { ks_exit(1) }

@@ -11,6 +11,8 @@ struct Supervisor {
     /// The wrapped command's first exec has not been seen yet (exempt from the allowlist).
     var initialPending = true
     let commandPid: Int
+    /// The enforcer's own pid: where an event's `ancestors` stop.
+    var enforcerPid = 0
     /// Where the id of the notification being decided is published (for the audit standby), if any.
     var inFlight: UnsafeMutablePointer<UInt64>?
     /// The last decision reported, to fold immediate repeats.
@@ -120,7 +122,9 @@ struct Supervisor {
         }
         let initial = initialPending && pid == commandPid
         if initial { initialPending = false }
-        let attempt = ExecAttempt(executable: exe, argv: argv, cwd: cwd, environment: env, isInitial: initial)
+        // The path as named (a virtual environment's `bin/python3` link): relative to the cwd, not to a dirfd.
+        let invoked = emptyPath || (isExecveat && path.first != 47 && dirfd != -100) ? nil : path
+        let attempt = ExecAttempt(executable: exe, argv: argv, cwd: cwd, environment: env, isInitial: initial, invokedPath: invoked)
         let v = judge.judge(attempt, oracle: &oracle)
         // A clean verdict only lets the syscall continue (Landlock still applies): nothing acts on
         // the memory we read. Anything else is acted on only if the target is still waiting in this
@@ -154,14 +158,26 @@ struct Supervisor {
         lastReport = key
         var digest: Bytes?
         if let s = v.subject, s.kind == .regular { digest = oracle.sha256(of: s) }
-        // Events never carry the function's real credentials, whatever the command line held.
-        var shown = argv
-        for secret in judge.policy.credentialValues where secret.count >= 8 {
-            shown = shown.map { $0.replacing(secret, with: Bytes(literal: "[redacted]")) }
+        // Who started the attempt: read now, when the event is written, not while execs are allowed.
+        let ppid = parentPid(of: pid)
+        let chain = ancestors(from: ppid, top: commandPid, stop: enforcerPid).map {
+            Ancestor(pid: $0.pid, executable: $0.executable, argv: redacted($0.argv), truncated: $0.truncated)
         }
-        sink.decision(DecisionReport(verdict: v, executable: executable, argv: shown, syscall: syscall,
-                                     pid: pid, sha256: digest, requestID: nil, traceID: trace))
+        sink.decision(DecisionReport(verdict: v, executable: executable, argv: redacted(argv), syscall: syscall,
+                                     pid: pid, ppid: ppid, ancestors: chain, sha256: digest, requestID: nil, traceID: trace))
     }
+
+    func redacted(_ argv: [Bytes]) -> [Bytes] { redactingCredentials(argv, judge.policy.credentialValues) }
+}
+
+/// Events never carry the function's real credentials, whatever a command line held: each value
+/// (8 bytes or more) reads `[redacted]`.
+func redactingCredentials(_ argv: [Bytes], _ values: [Bytes]) -> [Bytes] {
+    var shown = argv
+    for secret in values where secret.count >= 8 {
+        shown = shown.map { $0.replacing(secret, with: Bytes(literal: "[redacted]")) }
+    }
+    return shown
 }
 
 /// The name of a signal, trace or memory-access syscall the filter notifies only as tampering, and

@@ -12,10 +12,9 @@ func withCPath<T>(_ path: Bytes, _ body: (UnsafePointer<CChar>) -> T) -> T {
 
 /// The bytes of a NUL-terminated C string.
 func bytes(ofCString p: UnsafePointer<CChar>) -> Bytes {
-    var out: Bytes = []
-    var i = 0
-    while p[i] != 0 { out.append(UInt8(bitPattern: p[i])); i += 1 }
-    return out
+    var n = 0
+    while p[n] != 0 { n += 1 }
+    return p.withMemoryRebound(to: UInt8.self, capacity: n) { Bytes(UnsafeBufferPointer(start: $0, count: n)) }
 }
 
 /// Write all of `data` to `fd`, ignoring errors (events and messages must never stop the supervisor).
@@ -89,15 +88,16 @@ func canonicalExisting(_ path: Bytes) -> Bytes? {
 /// An environment variable of this process.
 func environment(_ name: StaticString) -> Bytes? { environment(bytes: Bytes(literal: name)) }
 
-/// An environment variable of this process, by a run-time name.
+/// An environment variable of this process, by a run-time name (entries are compared in place:
+/// only the value found is copied).
 func environment(bytes name: Bytes) -> Bytes? {
     guard let envp = ks_envp() else { return nil }
-    let prefix = name + [61]
     var i = 0
-    while let entry = envp[i] {
-        let e = bytes(ofCString: entry)
-        if e.hasPrefix(prefix) { return Bytes(e[prefix.count...]) }
+    outer: while let entry = envp[i] {
         i += 1
+        for (k, b) in name.enumerated() where UInt8(bitPattern: entry[k]) != b { continue outer }
+        guard entry[name.count] == 61 else { continue }
+        return bytes(ofCString: entry + name.count + 1)
     }
     return nil
 }

@@ -26,39 +26,41 @@ extension ExecJudge {
         return (i < argv.count ? argv[i] : nil, code)
     }
 
-    /// Where an interpreter's program comes from: the script files it is asked to run, `/dev/stdin`
-    /// when it reads its program from standard input (no script argument, or `-`), none when the
-    /// program is inline (`-c`/`-e`/`-m`).
-    func interpreterScripts(_ argv: [Bytes], _ rule: InterpreterRule) -> [Bytes] {
-        var scripts: [Bytes] = []
+    /// How an interpreter's command line gives it its program: the script files it is asked to run
+    /// (`/dev/stdin` when it reads its program from standard input: no script argument, or `-`), none
+    /// when the program is inline (`-c`/`-e`/`-m`), and the options given before the program.
+    func interpreterCommand(_ argv: [Bytes], _ rule: InterpreterRule) -> InterpreterCommand {
+        var c = InterpreterCommand()
         let stdin = Bytes(literal: "/dev/stdin")
         var i = 1
         outer: while i < argv.count {
             let a = argv[i]
             if a == Bytes(literal: "--") { i += 1; break }
-            if a == [45] { return scripts + [stdin] }   // `-`: program from standard input
+            if a == [45] { c.scripts.append(stdin); c.program = .stdin; return c }   // `-`: program from standard input
             guard a.first == 45 && a.count > 1 else { break }
-            if let (o, v) = attachedScript(a, rule) { scripts += scriptValues(v, option: o, rule); i += 1; continue }
+            if let (o, v) = attachedScript(a, rule) { c.options.append(o); c.scripts += scriptValues(v, option: o, rule); i += 1; continue }
             let (name, inline) = splitOption(a)
+            c.options.append(name)
             if rule.scriptOptions.contains(name) {
-                if let v = inline { scripts += scriptValues(v, option: name, rule); i += 1 } else {
-                    if i + 1 < argv.count { scripts += scriptValues(argv[i + 1], option: name, rule) }
+                if let v = inline { c.scripts += scriptValues(v, option: name, rule); i += 1 } else {
+                    if i + 1 < argv.count { c.scripts += scriptValues(argv[i + 1], option: name, rule) }
                     i += 2
                 }
                 continue
             }
-            if rule.inlineOptions.contains(a) { return scripts }
+            if rule.inlineOptions.contains(a) { c.program = .inline; return c }
             if rule.valueOptions.contains(a) { i += 2; continue }
             if !a.hasPrefix([45, 45]) && a.count > 2 {
-                // Combined short options: `-ec`, `-Bc`, `-Wignore`.
+                // Combined short options: `-ec`, `-Bc`, `-Wignore`, `-Is`.
                 var j = 1
                 while j < a.count {
                     let letter: Bytes = [45, a[j]]
-                    if rule.inlineOptions.contains(letter) { return scripts }
+                    c.options.append(letter)
+                    if rule.inlineOptions.contains(letter) { c.program = .inline; return c }
                     if rule.scriptOptions.contains(letter) {
                         // `perl -wIdir`, `awk -vx=1 -f…`: the rest of the word, or the next argument.
-                        if j + 1 < a.count { scripts += scriptValues(Bytes(a[(j + 1)...]), option: letter, rule); i += 1 }
-                        else { if i + 1 < argv.count { scripts += scriptValues(argv[i + 1], option: letter, rule) }; i += 2 }
+                        if j + 1 < a.count { c.scripts += scriptValues(Bytes(a[(j + 1)...]), option: letter, rule); i += 1 }
+                        else { if i + 1 < argv.count { c.scripts += scriptValues(argv[i + 1], option: letter, rule) }; i += 2 }
                         continue outer
                     }
                     if rule.valueOptions.contains(letter) {
@@ -71,9 +73,9 @@ extension ExecJudge {
             i += 1
         }
         // `awk 'PROGRAM'`: the first argument is code, not a file (unless `-f` named one).
-        if rule.inlineProgram { return scripts }
-        scripts.append(i < argv.count ? argv[i] : stdin)
-        return scripts
+        if rule.inlineProgram { c.program = .inline; return c }
+        if i < argv.count { c.scripts.append(argv[i]) } else { c.scripts.append(stdin); c.program = .stdin }
+        return c
     }
 
     /// A script option with its value attached: `-javaagent:FILE` (an option spelled with its

@@ -62,13 +62,16 @@ extension Array where Element == UInt8 {
         return Bytes(self[s..<e])
     }
 
+    /// The pieces between separators, empty ones included (`a,,b` → `a`, ``, `b`); each piece is
+    /// copied once.
     public func split(separator: UInt8) -> [Bytes] {
         var out: [Bytes] = []
-        var cur: Bytes = []
-        for b in self {
-            if b == separator { out.append(cur); cur = [] } else { cur.append(b) }
+        var start = 0
+        for i in indices where self[i] == separator {
+            out.append(Bytes(self[start..<i]))
+            start = i + 1
         }
-        out.append(cur)
+        out.append(Bytes(self[start...]))
         return out
     }
 

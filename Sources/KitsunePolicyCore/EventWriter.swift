@@ -50,6 +50,19 @@ public struct JSONObjectWriter {
         bytes.append(contentsOf: inner.finished())
     }
 
+    /// An array of `count` objects, the `i`-th written by `body(i, &object)`.
+    public mutating func objects(_ k: StaticString, count: Int, _ body: (Int, inout JSONObjectWriter) -> Void) {
+        key(k)
+        bytes.append(91)
+        for i in 0..<count {
+            if i > 0 { bytes.append(44) }
+            var inner = JSONObjectWriter()
+            body(i, &inner)
+            bytes.append(contentsOf: inner.finished())
+        }
+        bytes.append(93)
+    }
+
     /// The object's bytes, closed.
     public func finished() -> Bytes { bytes + [125] }
 

@@ -40,7 +40,10 @@ public struct ExecJudge {
             }
         }
         if let rule = policy.interpreters.first(where: { matches(base, $0.names) }), policy.interpreterScripts != .off {
-            for script in interpreterScripts(argv, rule) + environmentCode(attempt.environment, rule) {
+            let command = interpreterCommand(argv, rule)
+            let code = command.scripts + environmentCode(attempt.environment, rule)
+                + startupCode(attempt, argv: argv, rule, command, oracle: &oracle)
+            for script in code {
                 // The operator's own command may read its program from a pipe (`… | kitsune run -- sh`).
                 let fromStdin = script == Bytes(literal: "/dev/stdin")
                 if fromStdin && attempt.isInitial { continue }

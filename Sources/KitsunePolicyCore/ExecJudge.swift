@@ -50,6 +50,14 @@ public protocol FileOracle {
     mutating func lookup(_ path: Bytes, cwd: Bytes) -> FileFacts
     /// SHA-256 of a regular file's contents; nil when unreadable.
     mutating func sha256(of file: FileFacts) -> Bytes?
+    /// The entry names of a directory (absolute path), for `*` in start-up locations; empty when it
+    /// cannot be listed.
+    mutating func entries(of directory: Bytes) -> [Bytes]
+}
+
+extension FileOracle {
+    /// An oracle that cannot list directories: start-up locations with `*` or `?` match nothing.
+    public mutating func entries(of directory: Bytes) -> [Bytes] { [] }
 }
 
 /// Why an execution was blocked or reported (the `reason` of an event).
@@ -112,12 +120,16 @@ public struct ExecAttempt {
     public var environment: [Bytes]
     /// The wrapped command's own first exec (exempt from the allowlist).
     public var isInitial: Bool
+    /// The program's path as the caller named it, before symlinks are resolved (`/tmp/venv/bin/python3`).
+    public var invokedPath: Bytes?
 
-    public init(executable: FileFacts, argv: [Bytes], cwd: Bytes, environment: [Bytes] = [], isInitial: Bool = false) {
+    public init(executable: FileFacts, argv: [Bytes], cwd: Bytes, environment: [Bytes] = [], isInitial: Bool = false,
+                invokedPath: Bytes? = nil) {
         self.executable = executable
         self.argv = argv
         self.cwd = cwd
         self.environment = environment
         self.isInitial = isInitial
+        self.invokedPath = invokedPath
     }
 }

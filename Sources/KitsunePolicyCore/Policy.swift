@@ -39,13 +39,61 @@ public struct InterpreterRule {
     public var environmentScripts: [Bytes] = []
     /// Variables listing directories code is loaded from (`PYTHONPATH`, `NODE_PATH`).
     public var environmentPaths: [Bytes] = []
+    /// Other places the interpreter reads code from at start-up on its own: the user site directory,
+    /// the working directory on the module path, a virtual environment beside the program.
+    public var startup: [StartupLocation] = []
+    /// Options with which the interpreter ignores its environment (`python3 -E`): variables in the
+    /// `unless` lists of ``startup`` are not honoured then. Start-up variables are judged regardless.
+    public var ignoreEnvironment: [Bytes] = []
 
     /// Whether judging an exec of this interpreter needs the new program's environment.
     public var readsEnvironment: Bool {
-        !environmentOptions.isEmpty || !environmentScripts.isEmpty || !environmentPaths.isEmpty
+        !environmentOptions.isEmpty || !environmentScripts.isEmpty || !environmentPaths.isEmpty || !startup.isEmpty
     }
 
     public init() {}
+}
+
+/// One place an interpreter takes code from at start-up without being told on its command line
+/// (`interpreters[].startup` in the policy). Code found there outside the trusted roots is judged like
+/// a script from a writable place.
+public struct StartupLocation {
+    /// Where the code is.
+    public enum Place {
+        /// A file or directory read when it exists: `$NAME/rest`, with `NAME` taken from the new
+        /// program's environment (skipped when unset or not absolute); `*` and `?` match within one
+        /// path component (`$HOME/.local/lib/python*/site-packages`).
+        case path(Bytes)
+        /// The working directory, when the program is inline (`-c`, `-m`, `-e`) or read from standard
+        /// input: it comes first on the module path (`python3 -c` with a `json.py` beside it).
+        case workingDirectory
+        /// A file beside the program as invoked, before symlinks are resolved (a virtual environment's
+        /// `pyvenv.cfg` beside, or one directory above, `/tmp/venv/bin/python3` → `/usr/bin/python3`).
+        case besideProgram(Bytes)
+    }
+
+    public var place: Place
+    /// Options (`-s`, `-P`) or variables (`PYTHONNOUSERSITE`: set and not empty) that turn this place off.
+    public var unless: [Bytes] = []
+
+    public init(_ place: Place, unless: [Bytes] = []) {
+        self.place = place
+        self.unless = unless
+    }
+
+    /// `$NAME/rest` → (`NAME`, `/rest`); nil for anything else (`NAME`: letters, digits, `_`).
+    public static func variable(of template: Bytes) -> (name: Bytes, rest: Bytes)? {
+        guard template.first == 36 else { return nil }
+        var i = 1
+        while i < template.count {
+            let c = template[i]
+            let letter = c == 95 || (65...90).contains(c) || (97...122).contains(c)
+            guard letter || (i > 1 && (48...57).contains(c)) else { break }
+            i += 1
+        }
+        guard i > 1, i + 1 < template.count, template[i] == 47 else { return nil }
+        return (Bytes(template[1..<i]), Bytes(template[i...]))
+    }
 }
 
 /// A program that prints the environment when it is given no command or name (`env`, `printenv`).

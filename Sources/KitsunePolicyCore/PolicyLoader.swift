@@ -170,10 +170,45 @@ public enum PolicyLoader {
             else if e.key == Bytes(literal: "env_options") { r.environmentOptions = try scalars(e) }
             else if e.key == Bytes(literal: "env_scripts") { r.environmentScripts = try scalars(e) }
             else if e.key == Bytes(literal: "env_paths") { r.environmentPaths = try scalars(e) }
-            else { throw fail(e, "unknown interpreter rule field (names, inline, value, script, lists, program, env_options, env_scripts, env_paths)") }
+            else if e.key == Bytes(literal: "startup") { r.startup = try rules(e).map { m throws(PolicyError) in try startupLocation(m) } }
+            else if e.key == Bytes(literal: "ignore_env") { r.ignoreEnvironment = try scalars(e) }
+            else { throw fail(e, "unknown interpreter rule field (names, inline, value, script, lists, program, env_options, env_scripts, env_paths, startup, ignore_env)") }
         }
         if r.names.isEmpty { throw PolicyError(line: m.first?.line ?? 0, field: Bytes(literal: "interpreters"), message: Bytes(literal: "rule without names")) }
         return r
+    }
+
+    /// One `startup` entry: exactly one of `path`, `working_directory`, `beside_program`, and `unless`.
+    static func startupLocation(_ m: [DataEntry]) throws(PolicyError) -> StartupLocation {
+        var places: [StartupLocation.Place] = []
+        var unless: [Bytes] = []
+        for e in m {
+            if e.key == Bytes(literal: "path") {
+                let v = try scalar(e)
+                guard v.first == 47 || StartupLocation.variable(of: v) != nil else {
+                    throw fail(e, "expected an absolute path or `$VARIABLE/...` (e.g. `$HOME/.local/lib/python*/site-packages`)")
+                }
+                places.append(.path(v))
+            } else if e.key == Bytes(literal: "working_directory") {
+                guard try scalar(e) == Bytes(literal: "inline") else {
+                    throw fail(e, "expected `inline` (the working directory is searched first when the program is inline or on standard input)")
+                }
+                places.append(.workingDirectory)
+            } else if e.key == Bytes(literal: "beside_program") {
+                let v = try scalar(e)
+                guard !v.isEmpty, v.first != 47 else { throw fail(e, "expected a path relative to the program's directory (`pyvenv.cfg`, `../pyvenv.cfg`)") }
+                places.append(.besideProgram(v))
+            } else if e.key == Bytes(literal: "unless") {
+                unless = try scalars(e)
+            } else {
+                throw fail(e, "unknown start-up field (path, working_directory, beside_program, unless)")
+            }
+        }
+        guard places.count == 1 else {
+            throw PolicyError(line: m.first?.line ?? 0, field: Bytes(literal: "startup"),
+                              message: Bytes(literal: "each start-up location has exactly one of path, working_directory, beside_program"))
+        }
+        return StartupLocation(places[0], unless: unless)
     }
 
     static func dumperRule(_ m: [DataEntry]) throws(PolicyError) -> DumperRule {

@@ -98,13 +98,14 @@ final class EnforcerFixture: @unchecked Sendable {
         chmod(path, mode_t(mode))
     }
 
-    /// Run `kitsune-enforcer OPTIONS -- COMMAND` and collect everything.
+    /// Run `kitsune-enforcer OPTIONS -- COMMAND` and collect everything. The command starts in `cwd`,
+    /// by default the package directory (Lambda starts the runtime in /var/task).
     func enforce(_ options: [String], _ command: [String], mode: String = "enforce", environment: [String: String] = [:],
-                 stdin: String? = nil, timeout: TimeInterval = 30) throws -> EnforcedRun {
+                 stdin: String? = nil, cwd: String? = nil, timeout: TimeInterval = 30) throws -> EnforcedRun {
         let events = writable.appendingPathComponent("events-\(UUID().uuidString).jsonl").path
         var args = [enforcer, "--mode", mode, "--events", events, "--package", package.path] + options + ["--"] + command
         if unprivileged { args = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + args }
-        let r = try Self.run(args, environment: environment, stdin: stdin, timeout: timeout)
+        let r = try Self.run(args, environment: environment, stdin: stdin, cwd: cwd ?? package.path, timeout: timeout)
         let lines = (try? String(contentsOfFile: events, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: events)
         let parsed = try lines.split(separator: "\n").map { line -> [String: Any] in
@@ -123,11 +124,12 @@ final class EnforcerFixture: @unchecked Sendable {
     }
 
     /// Run a process to completion with output captured in files (no pipe deadlocks), bounded in time.
-    static func run(_ args: [String], environment: [String: String] = [:], stdin: String? = nil,
+    static func run(_ args: [String], environment: [String: String] = [:], stdin: String? = nil, cwd: String? = nil,
                     timeout: TimeInterval = 30) throws -> Output {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: args[0])
         p.arguments = Array(args.dropFirst())
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         p.environment = env

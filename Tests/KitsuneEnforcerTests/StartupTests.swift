@@ -15,6 +15,12 @@ final class StartupTests: XCTestCase {
         let mech = try XCTUnwrap(s["mechanisms"] as? [String: Any])
         XCTAssertEqual(mech["landlock"] as? Bool, true)
         XCTAssertEqual(mech["user_notification"] as? Bool, true)
+        // Synchronous notification wake-ups exist from Linux 6.6 on, and are then always taken.
+        var u = utsname()
+        uname(&u)
+        let release = withUnsafeBytes(of: u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let version = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
+        XCTAssertEqual(mech["notification_sync_wakeup"] as? Bool, version.count == 2 && (version[0], version[1]) >= (6, 6), release)
         XCTAssertEqual(r.control("drift"), "kernel+supervisor")
         XCTAssertEqual(r.control("loader"), "supervisor")
         let time = try XCTUnwrap(s["time"] as? String)

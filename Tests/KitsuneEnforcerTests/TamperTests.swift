@@ -56,13 +56,13 @@ final class TamperTests: XCTestCase {
     }
 
     /// Kill the supervisor while the command waits on stdin, then let it try to exec.
-    func runWithSupervisorKilled(mode: String) throws -> (output: String, events: String) {
+    func runWithSupervisorKilled(mode: String, program: String? = nil) throws -> (output: String, events: String) {
         let events = f.writable.appendingPathComponent("kill-\(mode)-\(UUID().uuidString).jsonl").path
         let out = f.writable.appendingPathComponent("kill-\(mode)-\(UUID().uuidString).out").path
         let fifo = f.writable.appendingPathComponent("fifo-\(UUID().uuidString)").path
         XCTAssertEqual(mkfifo(fifo, 0o666), 0)
         chmod(fifo, 0o666)
-        let script = "echo ready > \(out); read line < \(fifo); \(f.tool) && echo EXEC-ALLOWED || echo EXEC-REFUSED; echo finished"
+        let script = "echo ready > \(out); read line < \(fifo); \(program ?? f.tool) && echo EXEC-ALLOWED || echo EXEC-REFUSED; echo finished"
         var args = [f.enforcer, "--mode", mode, "--events", events, "--package", f.package.path, "--", "/bin/sh", "-c", "(\(script)) >> \(out) 2>&1"]
         if f.unprivileged { args = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] + args }
         let p = Process()
@@ -106,5 +106,18 @@ final class TamperTests: XCTestCase {
         XCTAssertTrue(r.output.contains("PAYLOAD RAN"), r.output)
         XCTAssertTrue(r.output.contains("EXEC-ALLOWED"), r.output)
         XCTAssertTrue(r.events.contains("\"reason\":\"supervisor_lost\""), r.events)
+    }
+
+    func testAuditStandbyEventsCarryAncestors() throws {
+        let r = try runWithSupervisorKilled(mode: "audit", program: f.payload)
+        XCTAssertTrue(r.output.contains("PAYLOAD RAN"), r.output)
+        let events = r.events.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let command = try XCTUnwrap(events.first?["command_pid"] as? Int)
+        let drift = try XCTUnwrap(events.first { $0["reason"] as? String == "drift" }, r.events)
+        XCTAssertEqual(drift["action"] as? String, "reported")
+        let chain = try XCTUnwrap(drift["ancestors"] as? [[String: Any]], "\(drift)")
+        // The subshell `( … )`, then the wrapped command — known to the standby, forked before it.
+        XCTAssertEqual(chain.map { $0["pid"] as? Int }.last, command, "\(chain)")
+        XCTAssertEqual(chain.first?["pid"] as? Int, drift["ppid"] as? Int)
     }
 }

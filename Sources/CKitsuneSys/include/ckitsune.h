@@ -119,6 +119,10 @@ int ks_notif_recv(int fd, ks_notif_t *out);
 int ks_notif_respond(int fd, uint64_t id, int deny_errno);
 /// Whether the notification is still valid (the target is still blocked in that syscall).
 int ks_notif_id_valid(int fd, uint64_t id);
+/// Synchronous wake-ups on a listener (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, Linux >= 6.6): a notifying
+/// task and the supervisor hand the CPU over to each other instead of waking one another up on
+/// other CPUs. 0, or -errno (-EINVAL / -ENOTTY on older kernels).
+int ks_notif_sync_wakeup(int fd);
 
 /* ---- shared memory between the supervisor and its audit standby ---- */
 /// A zeroed page shared with processes forked after this call; NULL on failure.

@@ -121,7 +121,7 @@ let package = Package(
                                .product(name: "HummingbirdCore", package: "hummingbird"),
                                .product(name: "HummingbirdTLS", package: "hummingbird"),
                                .product(name: "HTTPTypes", package: "swift-http-types"),
-                               .product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
                                .product(name: "PostgresNIO", package: "postgres-nio"),
                                .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/KitsuneServer",

@@ -53,7 +53,7 @@ stored() { api GET "/api/v1/events/stats?group_by=reason" "$admin" | python3 -c 
 
 # ingest NAME: wrk for SECONDS; prints events/s p50 p99 (ms) and non-202 answers.
 ingest() {
-  TOKEN=$group BATCH=100 wrk -t8 -c8 -d"${seconds}s" --latency -s bench/server/post.lua "http://127.0.0.1:$port/api/v1/events" \
+  RUN=$(date +%s%N) TOKEN=$group BATCH=100 wrk -t8 -c8 -d"${seconds}s" --latency -s bench/server/post.lua "http://127.0.0.1:$port/api/v1/events" \
     > "$work/$1.wrk" 2> "$work/$1.wrk.err"
   python3 - "$work/$1.wrk" "$work/$1.wrk.err" <<'EOF'
 import re, sys
@@ -72,7 +72,7 @@ fill() {
   local have
   have=$(stored)
   while [ "$have" -lt "$1" ]; do
-    TOKEN=$group BATCH=500 wrk -t4 -c8 -d10s -s bench/server/post.lua "http://127.0.0.1:$port/api/v1/events" >/dev/null 2>&1
+    RUN=$(date +%s%N) TOKEN=$group BATCH=500 wrk -t4 -c8 -d10s -s bench/server/post.lua "http://127.0.0.1:$port/api/v1/events" >/dev/null 2>&1
     have=$(stored)
   done
   echo "$have"

@@ -88,7 +88,7 @@ public struct ControlPlane: Sendable {
         let api = router.group("api/v1")
             .add(middleware: ErrorMapping(metrics: metrics))
             .add(middleware: Authenticator(store: store, limiter: RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)))
-        EventRoutes(ingestor: EventIngestor(store: store, limits: configuration.limits), metrics: metrics).register(on: api)
+        EventRoutes(ingestor: EventIngestor(store: store, limits: configuration.limits, metrics: metrics), metrics: metrics).register(on: api)
         AdminRoutes(store: store, staleAfterMs: configuration.staleAfterMs).register(on: api)
         return router
     }

@@ -10,9 +10,13 @@ function setup(thread)
   thread:set("id", counter)
 end
 
+-- RUN (set by bench/server.sh per wrk run) keeps instance ids unique across runs: a run that
+-- reused another's ids would post nothing but duplicates.
+local run = os.getenv("RUN") or tostring(os.time())
+
 function init(args)
   seq = 0
-  instance = string.format("%08x%08x", id, math.random(0, 0x7fffffff))
+  instance = string.format("%s-%08x", run, id)
 end
 
 function request()

@@ -12,10 +12,11 @@ public struct EventIngestor: Sendable {
     public let queue: IngestQueue
     public let parser: EventBatchParser
 
-    public init(store: ServerStore, limits: IngestLimits = IngestLimits()) {
+    public init(store: ServerStore, limits: IngestLimits = IngestLimits(), metrics: ServerMetrics? = nil) {
         self.store = store
-        // One commit covers many batches: up to 4 000 statements (SQLite: one per event).
-        queue = IngestQueue(database: store.database, maxStatementsPerCommit: store.database.dialect == .postgres ? 400 : 4000)
+        // One commit covers many batches: up to 100 statements (about 10 000 events).
+        queue = IngestQueue(database: store.database, maxStatementsPerCommit: 100,
+                             maxConcurrentCommits: store.database.dialect == .postgres ? 4 : 1, metrics: metrics)
         parser = EventBatchParser(limits: limits)
     }
 

@@ -11,11 +11,17 @@ public actor IngestQueue {
     private let database: any SQLDatabase
     private let maxStatementsPerCommit: Int
     private var pending: [Job] = []
-    private var flushing = false
+    private var flushers = 0
+    private let maxConcurrentCommits: Int
+    private let metrics: ServerMetrics?
 
-    public init(database: any SQLDatabase, maxStatementsPerCommit: Int = 400) {
+    /// `maxConcurrentCommits`: transactions in flight at once (1 for SQLite, whose writes are serial
+    /// anyway; a few for PostgreSQL, which commits concurrent transactions in parallel).
+    public init(database: any SQLDatabase, maxStatementsPerCommit: Int = 400, maxConcurrentCommits: Int = 1, metrics: ServerMetrics? = nil) {
         self.database = database
         self.maxStatementsPerCommit = maxStatementsPerCommit
+        self.maxConcurrentCommits = max(1, maxConcurrentCommits)
+        self.metrics = metrics
     }
 
     /// Writes `statements`; returns how many rows the first `insertCount` of them returned (the
@@ -23,8 +29,8 @@ public actor IngestQueue {
     public func submit(_ statements: [SQLStatement], insertCount: Int) async throws(StoreError) -> Int {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Int, StoreError>, Never>) in
             pending.append(Job(statements: statements, insertCount: insertCount, continuation: continuation))
-            if !flushing {
-                flushing = true
+            if flushers < maxConcurrentCommits {
+                flushers += 1
                 Task { await self.flush() }
             }
         }
@@ -40,7 +46,15 @@ public actor IngestQueue {
                 statements += job.statements.count
             }
             do {
+                let started = ContinuousClock.now
                 let results = try await database.transaction(jobs.flatMap(\.statements))
+                if let metrics {
+                    // Commits, the batches they carried and the time they took: group commit at work.
+                    let took = ContinuousClock.now - started
+                    metrics.add("kitsune_ingest_commits_total", 1)
+                    metrics.add("kitsune_ingest_commit_batches_total", jobs.count)
+                    metrics.add("kitsune_ingest_commit_microseconds_total", Int(took.components.seconds * 1_000_000 + took.components.attoseconds / 1_000_000_000_000))
+                }
                 var offset = 0
                 for job in jobs {
                     let inserted = results[offset..<(offset + job.insertCount)].reduce(0) { $0 + $1.count }
@@ -51,6 +65,6 @@ public actor IngestQueue {
                 for job in jobs { job.continuation.resume(returning: .failure(error)) }
             }
         }
-        flushing = false
+        flushers -= 1
     }
 }

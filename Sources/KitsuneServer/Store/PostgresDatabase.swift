@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// The shared store: PostgreSQL (15 and later), for any number of server replicas. The connection
 /// pool reconnects by itself: while the database is down, calls fail with `.unavailable` (HTTP 503)
@@ -24,14 +25,15 @@ public final class PostgresDatabase: SQLDatabase {
 
     deinit { runner.cancel() }
 
-    /// How long a call may wait for a connection and its answer. The pool queues callers while the
-    /// database is down; past this they get `.unavailable` (503), not a request that hangs.
+    /// How long a call may wait for a connection. The pool queues callers while the database is
+    /// down; past this they get `.unavailable` (503) instead of a request that hangs. Work already
+    /// running on a connection is not cut short (a large commit may take longer).
     public let deadline: Duration = .seconds(5)
 
     public func query(_ statement: SQLStatement) async throws(StoreError) -> [SQLRow] {
         do {
             let query = try Self.query(statement, dialect)
-            return try await within(deadline) { [client, logger] in try await Self.rows(client.query(query, logger: logger)) }
+            return try await onConnection { [logger] connection in try await Self.rows(connection.query(query, logger: logger)) }
         } catch {
             throw Self.map(error)
         }
@@ -40,8 +42,8 @@ public final class PostgresDatabase: SQLDatabase {
     public func transaction(_ statements: [SQLStatement]) async throws(StoreError) -> [[SQLRow]] {
         do {
             let queries = try statements.map { try Self.query($0, dialect) }
-            return try await within(deadline) { [client, logger] in
-                try await client.withTransaction(logger: logger) { connection in
+            return try await onConnection { [logger] connection in
+                try await connection.withTransaction(logger: logger) { connection in
                     var results: [[SQLRow]] = []
                     for query in queries {
                         results.append(try await Self.rows(connection.query(query, logger: logger)))
@@ -54,17 +56,38 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
-    /// Runs `body`, or gives up after `limit` with `.unavailable` (the body is cancelled: a queued
-    /// lease leaves the pool's queue; a statement in flight is rolled back by its transaction).
-    private func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask { try await Task.sleep(for: limit); return nil }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw StoreError.unavailable("PostgreSQL did not answer within \(limit)")
+    private enum Outcome<T: Sendable>: Sendable { case done(T), deadline }
+    private final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
+    }
+
+    /// Runs `body` on a leased connection; gives up with `.unavailable` if no connection is leased
+    /// within `deadline` (the queued lease is cancelled and leaves the pool's queue).
+    private func onConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let leased = Flag()
+        let client = self.client, deadline = self.deadline
+        return try await withThrowingTaskGroup(of: Outcome<T>.self) { group in
+            group.addTask {
+                .done(try await client.withConnection { connection in
+                    leased.set()
+                    return try await body(connection)
+                })
             }
-            return value
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                return .deadline
+            }
+            defer { group.cancelAll() }
+            while let outcome = try await group.next() {
+                switch outcome {
+                case .done(let value): return value
+                case .deadline where leased.isSet: continue   // working: wait for the answer
+                case .deadline: throw StoreError.unavailable("PostgreSQL gave no connection within \(deadline)")
+                }
+            }
+            throw StoreError.unavailable("PostgreSQL did not answer")
         }
     }
 

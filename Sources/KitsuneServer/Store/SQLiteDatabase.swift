@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The embedded store: one SQLite file in WAL mode (`synchronous = FULL`: a committed transaction
 /// survives a crash of the process or of the machine). Writes are serialized by SQLite; reads run
@@ -25,6 +26,9 @@ public struct SQLiteDatabase: SQLDatabase {
         configuration.maximumReaderCount = 8
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // 16 MB of page cache a connection (SQLite's default is 2 MB): the indexes' upper levels
+            // stay in memory as the table grows.
+            try db.execute(sql: "PRAGMA cache_size = -16384")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -72,6 +76,50 @@ public struct SQLiteDatabase: SQLDatabase {
     /// `cached`: writes are the store's fixed templates, prepared once per connection and reused;
     /// reads vary with the caller's filters, so they are prepared each time (no unbounded cache).
     private static func run(_ statement: SQLStatement, in db: Database, cached: Bool) throws -> [SQLRow] {
+        guard cached else { return try runUncached(statement, in: db) }
+        // The store's own write templates: prepared once, values bound and rows read with SQLite's
+        // C API directly (the ingest path; GRDB's argument boxing cost more than the insert itself).
+        let prepared = try db.cachedStatement(sql: statement.sql)
+        let handle = prepared.sqliteStatement
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        defer { sqlite3_reset(handle) }
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        for (i, value) in statement.binds.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(handle, index)
+            case .int(let v): rc = sqlite3_bind_int64(handle, index, v)
+            case .real(let v): rc = sqlite3_bind_double(handle, index, v)
+            case .text(let v):
+                var text = v
+                rc = text.withUTF8 { sqlite3_bind_text(handle, index, UnsafeRawPointer($0.baseAddress)?.assumingMemoryBound(to: CChar.self), Int32($0.count), transient) }
+            }
+            guard rc == SQLITE_OK else { throw error(rc, db) }
+        }
+        var rows: [SQLRow] = []
+        while true {
+            let rc = sqlite3_step(handle)
+            if rc == SQLITE_DONE { return rows }
+            guard rc == SQLITE_ROW else { throw error(rc, db) }
+            let columns = sqlite3_column_count(handle)
+            rows.append(SQLRow((0..<columns).map { column -> SQLValue in
+                switch sqlite3_column_type(handle, column) {
+                case SQLITE_NULL: return .null
+                case SQLITE_INTEGER: return .int(sqlite3_column_int64(handle, column))
+                case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, column))
+                default: return .text(sqlite3_column_text(handle, column).map { String(cString: $0) } ?? "")
+                }
+            }))
+        }
+    }
+
+    private static func error(_ rc: Int32, _ db: Database) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) })
+    }
+
+    private static func runUncached(_ statement: SQLStatement, in db: Database) throws -> [SQLRow] {
         let arguments = StatementArguments(statement.binds.map { value -> (any DatabaseValueConvertible)? in
             switch value {
             case .null: return nil
@@ -80,8 +128,7 @@ public struct SQLiteDatabase: SQLDatabase {
             case .real(let v): return v
             }
         })
-        let prepared = cached ? try db.cachedStatement(sql: statement.sql) : try db.makeStatement(sql: statement.sql)
-        let cursor = try Row.fetchCursor(prepared, arguments: arguments)
+        let cursor = try Row.fetchCursor(db.makeStatement(sql: statement.sql), arguments: arguments)
         var rows: [SQLRow] = []
         while let row = try cursor.next() {
             rows.append(SQLRow(row.databaseValues.map { value in

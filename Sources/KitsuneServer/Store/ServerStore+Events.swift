@@ -140,6 +140,8 @@ extension ServerStore {
         let buckets = rows.map { row in
             StatsBucket(key: grouping.isTime ? Timestamps.format(row.int(0) * scale) : row.text(0), count: row.int(1))
         }
+        // Every bucket is here unless the limit cut some off: then (only then) count them all.
+        if rows.count < limit { return (buckets, buckets.reduce(0) { $0 + $1.count }) }
         let total = try await database.first(SQLStatement("SELECT COUNT(*) FROM events \(condition)", binds))?.int(0) ?? 0
         return (buckets, total)
     }

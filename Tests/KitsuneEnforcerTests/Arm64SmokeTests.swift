@@ -4,14 +4,14 @@ import XCTest
 /// The aarch64 cross build (scripts/build-arm64 → .build/aarch64/) smoke-run under qemu-user
 /// (`qemu-aarch64-static`). qemu-user translates syscalls but is not a kernel: seccomp and Landlock
 /// are proven under a real aarch64 kernel by scripts/test-arm64. Skipped when the cross toolchain is
-/// not installed (scripts/setup installs it); fails when it is but the build is missing.
+/// not installed (a failure under scripts/test, whose setup installs it); fails when the build is missing.
 final class Arm64SmokeTests: XCTestCase {
     static let qemu = "/usr/bin/qemu-aarch64-static"
 
     func binary(_ name: String) throws -> String {
         guard FileManager.default.isExecutableFile(atPath: Self.qemu),
               FileManager.default.isExecutableFile(atPath: "/usr/bin/aarch64-linux-gnu-gcc") else {
-            throw XCTSkip("no aarch64 cross toolchain or qemu-user (scripts/setup installs gcc-aarch64-linux-gnu, qemu-user-static)")
+            throw toolMissing("no aarch64 cross toolchain or qemu-user (scripts/setup installs gcc-aarch64-linux-gnu, qemu-user-static)")
         }
         var dirs: [URL] = []
         if let d = ProcessInfo.processInfo.environment["KITSUNE_ARM64_DIR"] { dirs.append(URL(fileURLWithPath: d)) }

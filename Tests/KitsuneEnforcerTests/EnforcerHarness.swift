@@ -6,6 +6,14 @@ import XCTest
 /// standing in for /tmp, and payloads dropped there — and a runner that starts the real
 /// `kitsune-enforcer` binary, as the unprivileged user `nobody` when the tests run as root (like a
 /// Lambda function), capturing its output and its JSON events.
+/// A tool a test needs is missing: a skip on a developer's machine, a failure under scripts/test
+/// (`KITSUNE_TESTS_STRICT=1`), whose scripts/setup installs every tool — a skip there would hide a
+/// broken setup.
+func toolMissing(_ message: String, file: StaticString = #filePath, line: UInt = #line) -> XCTSkip {
+    if ProcessInfo.processInfo.environment["KITSUNE_TESTS_STRICT"] == "1" { XCTFail(message, file: file, line: line) }
+    return XCTSkip(message)
+}
+
 final class EnforcerFixture: @unchecked Sendable {
     static let shared: EnforcerFixture = {
         do { return try EnforcerFixture() } catch { fatalError("cannot set up enforcer fixtures: \(error)") }

@@ -123,7 +123,7 @@ final class StartupHookTests: XCTestCase {
     }
 
     func testNodeStartupHooks() throws {
-        guard FileManager.default.isExecutableFile(atPath: node) else { throw XCTSkip("node is not installed") }
+        guard FileManager.default.isExecutableFile(atPath: node) else { throw toolMissing("node is not installed (scripts/setup installs nodejs)") }
         let w = try scratch()
         let hook = "console.log('HOOK RAN')\n"
         try put(hook, "\(w)/hook.mjs")
@@ -170,6 +170,8 @@ final class StartupHookTests: XCTestCase {
                 Launch(name: "RUBYLIB", environment: ["RUBYLIB=\(w)/rubylib"], argv: [ruby, "-revil", "-e", "1"], subject: "\(w)/rubylib"),
             ]
             untouched.append(Launch(name: "ruby -e", argv: [ruby, "-e", "puts 'OK'"]))
+        } else {
+            _ = toolMissing("ruby is not installed (scripts/setup installs it): its cases did not run")
         }
         try assertRefused(refused)
         try assertUntouched(untouched)

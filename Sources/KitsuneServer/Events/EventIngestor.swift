@@ -14,9 +14,8 @@ public struct EventIngestor: Sendable {
 
     public init(store: ServerStore, limits: IngestLimits = IngestLimits(), metrics: ServerMetrics? = nil) {
         self.store = store
-        // One commit covers many batches: up to 100 statements (about 10 000 events).
-        queue = IngestQueue(database: store.database, maxStatementsPerCommit: 100,
-                             maxConcurrentCommits: store.database.dialect == .postgres ? 4 : 1, metrics: metrics)
+        // One commit covers many batches (up to 100 statements, about 10 000 events).
+        queue = IngestQueue(database: store.database, maxConcurrentCommits: store.database.dialect == .postgres ? 4 : 1, metrics: metrics)
         parser = EventBatchParser(limits: limits)
     }
 

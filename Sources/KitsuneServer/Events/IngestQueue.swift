@@ -17,7 +17,7 @@ public actor IngestQueue {
 
     /// `maxConcurrentCommits`: transactions in flight at once (1 for SQLite, whose writes are serial
     /// anyway; a few for PostgreSQL, which commits concurrent transactions in parallel).
-    public init(database: any SQLDatabase, maxStatementsPerCommit: Int = 400, maxConcurrentCommits: Int = 1, metrics: ServerMetrics? = nil) {
+    public init(database: any SQLDatabase, maxStatementsPerCommit: Int = 100, maxConcurrentCommits: Int = 1, metrics: ServerMetrics? = nil) {
         self.database = database
         self.maxStatementsPerCommit = maxStatementsPerCommit
         self.maxConcurrentCommits = max(1, maxConcurrentCommits)

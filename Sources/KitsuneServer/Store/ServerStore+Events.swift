@@ -36,9 +36,10 @@ public struct StatsBucket: Sendable, Equatable {
 
 extension ServerStore {
     static let eventColumns = "group_id, dedup_key, time_ms, received_ms, action, reason, mode, function_name, account_id, region, request_id, instance_id, seq, executable, search, body"
-    /// Rows per INSERT: PostgreSQL gains from few round trips (multi-row VALUES); SQLite, in process,
-    /// from one small prepared statement reused for every row (no SQL parsed per batch).
-    var rowsPerInsert: Int { 100 }
+    /// Rows per INSERT (multi-row VALUES): few round trips to PostgreSQL, and few distinct statements
+    /// for SQLite's per-connection cache of prepared writes (a batch of up to 1 000 events is at most
+    /// ten statements of 100 rows and one of the remainder).
+    static let rowsPerInsert = 100
 
     /// The statements that store `events` of group `groupID` and update the fleet. The first
     /// `insertCount` statements return one row per event actually inserted (the others were
@@ -47,7 +48,7 @@ extension ServerStore {
         var statements: [SQLStatement] = []
         var start = 0
         while start < events.count {
-            let chunk = events[start..<min(start + rowsPerInsert, events.count)]
+            let chunk = events[start..<min(start + Self.rowsPerInsert, events.count)]
             var binds: [SQLValue] = []
             binds.reserveCapacity(chunk.count * 16)
             for e in chunk {
@@ -59,7 +60,7 @@ extension ServerStore {
             statements.append(SQLStatement("INSERT INTO events (\(Self.eventColumns)) VALUES "
                                            + Array(repeating: row, count: chunk.count).joined(separator: ",")
                                            + " ON CONFLICT (dedup_key) DO NOTHING RETURNING id", binds))
-            start += rowsPerInsert
+            start += Self.rowsPerInsert
         }
         let insertCount = statements.count
         statements += fleetStatements(events, groupID: groupID, receivedMs: receivedMs)

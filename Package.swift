@@ -116,7 +116,7 @@ let package = Package(
         // The control plane: store (SQLite or PostgreSQL), API, background jobs, its resources
         // (migrations, openapi.yaml). Depends on the policy and findings modules, never the reverse.
         .target(name: "KitsuneServer",
-                dependencies: ["KitsunePolicy", "KitsuneFindings",
+                dependencies: ["KitsunePolicy", "KitsuneFindings", "KitsuneAWS", "KitsuneLambda",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "HummingbirdCore", package: "hummingbird"),
                                .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -162,6 +162,6 @@ let package = Package(
         .testTarget(name: "KitsuneLambdaTests", dependencies: ["KitsuneLambda", "KitsunePolicy", "KitsuneServer", "kitsune"],
                     resources: [.copy("Fixtures")]),
         // The control plane's API against SQLite and a throwaway PostgreSQL 15 cluster (both backends).
-        .testTarget(name: "KitsuneServerTests", dependencies: ["KitsuneServer", "Yams", "kitsune"]),
+        .testTarget(name: "KitsuneServerTests", dependencies: ["KitsuneServer", "KitsuneAWS", "KitsunePolicy", "Yams", "kitsune"]),
     ]
 )

@@ -24,6 +24,15 @@ public struct ServerConfiguration: Sendable {
     public var rateBurst = 200.0
     public var staleAfterMs: Int64 = 6 * 3_600_000
     public var limits = IngestLimits()
+    /// How often the reconciler makes functions match their policies.
+    public var reconcileIntervalMs: Int64 = 60_000
+    /// Whether the background jobs run reconcile passes (off: only `POST /api/v1/reconcile` does).
+    public var backgroundReconcile = true
+
+    /// `KITSUNE_EVENTS_URL` for the functions the reconciler protects.
+    public var eventsURL: String? {
+        publicURL.map { ($0.hasSuffix("/") ? String($0.dropLast()) : $0) + "/api/v1/events" }
+    }
 
     public init() {}
 
@@ -57,12 +66,23 @@ public struct ControlPlane: Sendable {
     public let configuration: ServerConfiguration
     public let store: ServerStore
     public let metrics = ServerMetrics()
+    /// Makes functions match their policies (policies, accounts and the inventory need it).
+    public let reconcile: ReconcileRunner
     let logger: Logger
 
-    public init(configuration: ServerConfiguration, store: ServerStore, logger: Logger = Logger(label: "kitsune.server")) {
+    /// `connector` and `layers` default to the server's own AWS credentials and the enforcer builds
+    /// installed beside it.
+    public init(configuration: ServerConfiguration, store: ServerStore, connector: (any AccountConnector)? = nil,
+                layers: (any LayerSource)? = nil, logger: Logger = Logger(label: "kitsune.server")) {
         self.configuration = configuration
         self.store = store
         self.logger = logger
+        var options = ReconcileOptions(eventsURL: configuration.eventsURL)
+        options.intervalMs = configuration.reconcileIntervalMs
+        let calls = (connector as? STSAccountConnector)?.calls ?? CallCounter()
+        let connector = connector ?? STSAccountConnector(calls: calls)
+        reconcile = ReconcileRunner(reconciler: Reconciler(store: store, connector: connector, layers: layers ?? InstalledLayerSource(),
+                                                           options: options, calls: calls))
     }
 
     /// The router: health, metrics and the OpenAPI document open; everything under `/api/v1` behind
@@ -90,12 +110,15 @@ public struct ControlPlane: Sendable {
             .add(middleware: Authenticator(store: store, limiter: RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)))
         EventRoutes(ingestor: EventIngestor(store: store, limits: configuration.limits, metrics: metrics), metrics: metrics).register(on: api)
         AdminRoutes(store: store, staleAfterMs: configuration.staleAfterMs).register(on: api)
+        PolicyRoutes(store: store).register(on: api)
+        InventoryRoutes(store: store, reconcile: reconcile).register(on: api)
         return router
     }
 
     /// The background jobs this replica takes part in.
     public func jobs() -> BackgroundJobs {
-        BackgroundJobs(store: store, jobs: [BackgroundJobs.retention(retentionMs: configuration.retentionMs, metrics: metrics)])
+        BackgroundJobs(store: store, jobs: [BackgroundJobs.retention(retentionMs: configuration.retentionMs, metrics: metrics)]
+                       + (configuration.backgroundReconcile ? [reconcile.job] : []))
     }
 
     /// The application, ready to `run()` (tests) or `runService()` (the command, with signals).

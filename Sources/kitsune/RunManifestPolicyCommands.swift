@@ -48,8 +48,8 @@ struct ManifestCommand: ParsableCommand {
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
-        abstract: "Policy files.",
-        subcommands: [Check.self])
+        abstract: "Policy files, and the control plane's runtime policies.",
+        subcommands: [Check.self, Apply.self, Export.self, Suggest.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -32,14 +32,14 @@ final class TestServer: @unchecked Sendable {
 
     var base: String { "http://127.0.0.1:\(port)" }
 
-    init(_ backend: Backend, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
+    init(_ backend: Backend, connector: (any AccountConnector)? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
         self.backend = backend
         directory = try makeTemporaryDirectory()
         store = try await backend.makeStore(in: directory)
         var configuration = ServerConfiguration()
         configuration.port = 0
         configure(&configuration)
-        plane = ControlPlane(configuration: configuration, store: store)
+        plane = ControlPlane(configuration: configuration, store: store, connector: connector)
         admin = try await store.createAPIToken(role: .admin, name: "test admin", actor: "test").text
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try plane.application { port in continuation.yield(port) }
@@ -105,10 +105,10 @@ final class TestServer: @unchecked Sendable {
 }
 
 /// Runs `body` against a fresh server on each backend.
-func forEachBackend(configure: (inout ServerConfiguration) -> Void = { _ in },
+func forEachBackend(connector: (any AccountConnector)? = nil, configure: (inout ServerConfiguration) -> Void = { _ in },
                     _ body: (TestServer) async throws -> Void) async throws {
     for backend in Backend.allCases {
-        let server = try await TestServer(backend, configure: configure)
+        let server = try await TestServer(backend, connector: connector, configure: configure)
         do {
             try await body(server)
         } catch {

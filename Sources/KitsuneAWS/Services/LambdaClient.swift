@@ -53,6 +53,18 @@ public struct LambdaClient: Sendable {
         return try await get(Tags.self, "ListTags", "/2017-03-31/tags/\(name(arn))").Tags ?? [:]
     }
 
+    /// `TagResource` on a function ARN.
+    public func tagResource(_ arn: String, tags: [String: String]) async throws {
+        let body = try JSONSerialization.data(withJSONObject: ["Tags": tags])
+        _ = try await client.restJSON(service: "lambda", action: "TagResource", method: "POST", path: "/2017-03-31/tags/\(name(arn))", body: Array(body))
+    }
+
+    /// `UntagResource` on a function ARN.
+    public func untagResource(_ arn: String, keys: [String]) async throws {
+        _ = try await client.restJSON(service: "lambda", action: "UntagResource", method: "DELETE", path: "/2017-03-31/tags/\(name(arn))",
+                                      query: keys.map { QueryItem("tagKeys", $0) })
+    }
+
     /// `GetPolicy`: the resource-based policy JSON, nil when the function has none.
     public func getPolicy(_ function: String) async throws -> String? {
         struct Policy: Decodable { let Policy: String? }
@@ -142,6 +154,13 @@ public struct LambdaClient: Sendable {
         let answer = try await client.restJSON(service: "lambda", action: "PublishLayerVersion", method: "POST",
                                                path: "/2018-10-31/layers/\(name(layer))/versions", body: Array(body))
         return try client.decode(LambdaLayerVersion.self, answer, action: "lambda:PublishLayerVersion")
+    }
+
+    /// `DeleteLayerVersion` (functions already using it keep their copy).
+    public func deleteLayerVersion(arn: String) async throws {
+        let parsed = try LayerARN(arn)
+        _ = try await client.restJSON(service: "lambda", action: "DeleteLayerVersion", method: "DELETE",
+                                      path: "/2018-10-31/layers/\(name(parsed.unversioned))/versions/\(parsed.version)")
     }
 
     /// `CreateFunction` (zip package).

@@ -125,6 +125,9 @@ public enum LayerBuilder {
         return object?["checked_at_run_time"] as? [String] ?? []
     }
 
+    /// Kitsune's default Lambda policy, baked into a layer built without `--policy`.
+    public static func defaultPolicy() throws -> Data { try resource("policy.yaml") }
+
     static func resource(_ name: String) throws -> Data {
         guard let base = Bundle.module.resourceURL,
               let data = FileManager.default.contents(atPath: base.appendingPathComponent("Data/layer/\(name)").path) else {

@@ -162,6 +162,6 @@ let package = Package(
         .testTarget(name: "KitsuneLambdaTests", dependencies: ["KitsuneLambda", "KitsunePolicy", "KitsuneServer", "kitsune"],
                     resources: [.copy("Fixtures")]),
         // The control plane's API against SQLite and a throwaway PostgreSQL 15 cluster (both backends).
-        .testTarget(name: "KitsuneServerTests", dependencies: ["KitsuneServer", "KitsuneAWS", "KitsunePolicy", "Yams", "kitsune"]),
+        .testTarget(name: "KitsuneServerTests", dependencies: ["KitsuneServer", "KitsuneAWS", "KitsunePolicy", "KitsuneLambda", "Yams", "kitsune", .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

@@ -53,6 +53,9 @@ struct ServerCommand: AsyncParsableCommand {
         @Option(name: .customLong("rate-limit"), help: "Requests a second per token (0: unlimited); bursts of twice that.")
         var rateLimit = 100.0
 
+        @Option(name: .customLong("reconcile-interval"), help: "How often functions are made to match their policies (a pass also follows every policy or account change).")
+        var reconcileInterval = "60s"
+
         @Flag(name: .customLong("insecure-http"), help: "Allow plain HTTP on an address other than loopback (behind a TLS proxy).")
         var insecureHTTP = false
 
@@ -65,6 +68,7 @@ struct ServerCommand: AsyncParsableCommand {
             configuration.insecureHTTP = insecureHTTP
             configuration.retentionMs = try Self.duration(retention, option: "--retention")
             configuration.staleAfterMs = try Self.duration(staleAfter, option: "--stale-after")
+            configuration.reconcileIntervalMs = try Self.duration(reconcileInterval, option: "--reconcile-interval")
             guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 or more") }
             configuration.rateLimit = rateLimit
             configuration.rateBurst = max(1, rateLimit * 2)

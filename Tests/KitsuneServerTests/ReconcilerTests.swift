@@ -152,6 +152,36 @@ final class ReconcilerTests: XCTestCase {
         }
     }
 
+    /// Nobody calls reconcile: the background job sees the new policy and protects the tagged
+    /// function, then protects a function tagged later within the interval.
+    func testTheBackgroundJobProtectsWithoutAnyCall() async throws {
+        let moto = try Moto()
+        let server = try await TestServer(.sqlite, connector: moto.connector()) {
+            $0.publicURL = "https://k.test"
+            $0.reconcileIntervalMs = 2_000
+        }
+        do {
+            let aws = try await seed(moto)
+            assertEqual(try await server.json("POST", "/api/v1/accounts", body: ["account_id": Self.account, "regions": ["eu-west-1"]]).status, 201)
+            assertEqual(try await server.request("POST", "/api/v1/policies", token: server.admin, body: Data(Self.policy.utf8), contentType: "application/yaml").status, 201)
+            func protected(_ name: String) async throws -> Bool {
+                for _ in 0..<150 {
+                    if try await aws.config(name).variables["AWS_LAMBDA_EXEC_WRAPPER"] != nil { return true }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                return false
+            }
+            assertTrue(try await protected("api"), "the policy reached api without a call")
+            try await aws.lambda.tagResource(aws.arn("untagged"), tags: ["kitsune": "enabled"])
+            assertTrue(try await protected("untagged"), "a function tagged later is protected at the next interval")
+            assertEqual(try await aws.config("untagged").variables["KEEP"], "me")
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
     func testAnAccountWhoseCredentialsActElsewhereIsRefusedAndNothingIsTouched() async throws {
         let moto = try Moto()
         try await forEachBackend(connector: moto.connector(), configure: { $0.publicURL = "https://k.test"; $0.backgroundReconcile = false }) { server in

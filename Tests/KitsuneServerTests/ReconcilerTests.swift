@@ -31,15 +31,17 @@ final class ReconcilerTests: XCTestCase {
         let deps = try await client.lambda.publishLayerVersion("deps", zip: TestZip.stored([("python/d.py", "")])).layerVersionArn
         var fillers: [String] = []
         for i in 1...5 { fillers.append(try await client.lambda.publishLayerVersion("filler\(i)", zip: TestZip.stored([("f", "")])).layerVersionArn) }
-        func make(_ name: String, _ runtime: String, layers: [String] = [], env: [String: String] = [:], tags: [String: String] = ["kitsune": "enabled"]) async throws {
+        func make(_ name: String, _ runtime: String, layers: [String] = [], env: [String: String] = [:], tags: [String: String] = ["kitsune": "enabled"],
+                  architectures: [String] = []) async throws {
             try await client.lambda.createFunction(LambdaCreateFunctionInput(name: name, runtime: runtime, role: role, handler: "index.handler", zip: zip,
-                                                                             layers: layers, environment: env, tags: tags))
+                                                                             layers: layers, environment: env, tags: tags, architectures: architectures))
         }
         try await make("api", "python3.12", layers: [deps], env: ["TABLE": "orders"])
         try await make("worker", "nodejs20.x")
         try await make("custom", "provided.al2023")
         try await make("full", "python3.12", layers: fillers)
         try await make("untagged", "python3.12", env: ["KEEP": "me"], tags: ["team": "web"])
+        try await make("graviton", "python3.12", architectures: ["arm64"])
         return Fixture(lambda: client.lambda, deps: deps)
     }
 
@@ -82,6 +84,12 @@ final class ReconcilerTests: XCTestCase {
             XCTAssertEqual(o["custom"], "skipped")
             XCTAssertEqual(o["full"], "failed")
             XCTAssertEqual(o["untagged"], "unchanged")
+            XCTAssertEqual(o["graviton"], "deployed")
+            // arm64 gets the arm64 build, published as such (the layer is native code).
+            let graviton = try await aws.config("graviton")
+            let armLayer = try XCTUnwrap(graviton.layerARNs.first)
+            XCTAssertTrue(armLayer.contains(":layer:kitsune-managed-arm64:"), armLayer)
+            assertEqual(try await aws.lambda.getLayerVersion(arn: armLayer).compatibleArchitectures, ["arm64"])
             let api = try await aws.config("api")
             XCTAssertEqual(api.layerARNs.count, 2)
             XCTAssertEqual(api.layerARNs.first, aws.deps, "the function's own layer stays first")
@@ -101,9 +109,9 @@ final class ReconcilerTests: XCTestCase {
             XCTAssertEqual(untouched.variables, ["KEEP": "me"])
             XCTAssertEqual(untouched.layerARNs, [])
             let audit = try await auditTexts(server)
-            XCTAssertTrue(audit.contains { $0.hasPrefix("policy web-api v1: 2 functions successfully deployed, 1 skipped, 1 failed: full:") }, "\(audit)")
+            XCTAssertTrue(audit.contains { $0.hasPrefix("policy web-api v1: 3 functions successfully deployed, 1 skipped, 1 failed: full:") }, "\(audit)")
             let functions = try await server.json("GET", "/api/v1/functions?status=protected")
-            XCTAssertEqual((functions.object["functions"] as? [[String: Any]])?.compactMap { $0["name"] as? String }.sorted(), ["api", "worker"])
+            XCTAssertEqual((functions.object["functions"] as? [[String: Any]])?.compactMap { $0["name"] as? String }.sorted(), ["api", "graviton", "worker"])
             let fullRow = try await server.json("GET", "/api/v1/functions/\(InventoryFunction.id(arn: aws.arn("full")))")
             XCTAssertTrue(((fullRow.object["deployment"] as? [String: Any])?["detail"] as? String)?.contains("Lambda allows 5") == true, "\(fullRow.object)")
             let envNames = fullRow.object["environment_names"] as? [String]
@@ -175,6 +183,30 @@ final class ReconcilerTests: XCTestCase {
             try await aws.lambda.tagResource(aws.arn("untagged"), tags: ["kitsune": "enabled"])
             assertTrue(try await protected("untagged"), "a function tagged later is protected at the next interval")
             assertEqual(try await aws.config("untagged").variables["KEEP"], "me")
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    /// With `role_arn`, the server works through the role STS hands it (and `external_id`).
+    func testAnAccountReachedThroughAnAssumedRole() async throws {
+        let moto = try Moto()
+        let server = try await TestServer(.sqlite, connector: moto.connector()) { $0.publicURL = "https://k.test"; $0.backgroundReconcile = false }
+        do {
+            let aws = try await seed(moto)
+            let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#
+            let role = try await moto.client().iam.createRole("kitsune-reconciler", assumeRolePolicy: trust).arn
+            let added = try await server.json("POST", "/api/v1/accounts", body: ["account_id": Self.account, "regions": ["eu-west-1"], "role_arn": role, "external_id": "ext-123"])
+            XCTAssertEqual(added.status, 201, "\(added.object)")
+            XCTAssertEqual(added.object["external_id_set"] as? Bool, true)
+            XCTAssertNil(added.object["external_id"], "the external id is not echoed")
+            _ = try await server.request("POST", "/api/v1/policies", token: server.admin, body: Data(Self.policy.utf8), contentType: "application/yaml")
+            let report = try await reconcile(server)
+            XCTAssertEqual(outcomes(report)["api"], "deployed", "\(report)")
+            XCTAssertEqual((report["account_errors"] as? [Any])?.count, 0)
+            assertEqual(try await aws.config("api").variables["AWS_LAMBDA_EXEC_WRAPPER"], "/opt/kitsune/wrapper")
         } catch {
             await server.stop()
             throw error

@@ -66,9 +66,11 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     let judge = ExecJudge(policy: policy, manifest: config.manifest)
 
     var standby: Standby?
-    if plan.supervisor && plan.mode == .audit {
+    // Audit and learn fail open (a standby takes over); enforce fails closed.
+    if plan.supervisor && plan.mode != .enforce {
         standby = Standby.start(makeSupervisor: { listener, command in
-            Supervisor(listener: listener, judge: judge, sink: sink, initialPending: false, commandPid: command, enforcerPid: Int(me))
+            Supervisor(listener: listener, judge: judge, sink: sink, initialPending: false, commandPid: command, enforcerPid: Int(me),
+                       observed: ObservedPrograms.forMode(plan.mode))
         }, sink: sink)
     }
     var protectedPids = [me]
@@ -129,7 +131,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     sink.emit(started, seq: 1)
 
     var supervisor = Supervisor(listener: listener, judge: judge, sink: sink, commandPid: Int(child), enforcerPid: Int(me),
-                                inFlight: standby?.inFlight)
+                                inFlight: standby?.inFlight, observed: ObservedPrograms.forMode(plan.mode))
     let status = serve(&supervisor, child: child, sigfd: sigfd)
     standby?.release()
     if let s = launch.handle { stopSidecar(s, timeoutMs: (shipper?.timeoutMs ?? 0) + 1000) }

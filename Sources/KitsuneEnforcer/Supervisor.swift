@@ -19,6 +19,8 @@ struct Supervisor {
     var lastReport: LastReport?
     /// Learn mode only (nil otherwise): the programs already reported as `observed`.
     var observed: ObservedPrograms?
+    /// `KITSUNE_INIT_PROFILE=1` only (nil otherwise): notifications answered, by syscall.
+    var counts: NotificationCounts?
 
     /// Handle one notification. Returns false when the listener is gone.
     mutating func serveOne() -> Bool {
@@ -27,6 +29,7 @@ struct Supervisor {
         if r == -ks_errno_enoent() { return true }     // the target died before we read it
         if r < 0 { return false }
         inFlight?.pointee = n.id
+        counts?.count(n.nr)
         let deny = decide(n)
         _ = ks_notif_respond(listener, n.id, deny)
         inFlight?.pointee = 0

@@ -28,7 +28,7 @@ struct UsageError: Error {
 }
 
 let usageText = """
-usage: kitsune-enforcer [--policy FILE] [--mode enforce|audit] [--package DIR]... [--system DIR]...
+usage: kitsune-enforcer [--policy FILE] [--mode enforce|audit|learn] [--package DIR]... [--system DIR]...
                         [--manifest FILE] [--block NAME|PATH|sha256:HEX]... [--allow PATH]...
                         [--events FILE|-] [--interpreter-scripts block|report|off]
                         [--native-code block|report|off] -- COMMAND [ARGS...]
@@ -61,9 +61,8 @@ func parseArguments(_ argv: [Bytes]) throws(UsageError) -> Options {
         case Bytes(literal: "--policy"): o.policyFile = try value()
         case Bytes(literal: "--mode"):
             let v = try value()
-            if v == Bytes(literal: "enforce") { o.mode = .enforce }
-            else if v == Bytes(literal: "audit") { o.mode = .audit }
-            else { throw UsageError(Bytes(literal: "--mode must be enforce or audit, not ") + v) }
+            guard let m = Mode.named(v) else { throw UsageError(Bytes(literal: "--mode must be enforce, audit or learn, not ") + v) }
+            o.mode = m
         case Bytes(literal: "--package"): o.packages.append(try value())
         case Bytes(literal: "--system"): o.systems.append(try value())
         case Bytes(literal: "--manifest"): o.manifest = try value()

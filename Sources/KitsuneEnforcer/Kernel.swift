@@ -93,6 +93,8 @@ struct Plan {
             ("process_memory_write", landlock ? Bytes(literal: "kernel") : Bytes(literal: "off")),
             ("tamper", signalScope ? Bytes(literal: "kernel+seccomp") : Bytes(literal: "seccomp")),
         ]
+        // Learn mode's observations come from the supervisor's exec decisions.
+        if mode == .learn { out.append(("learn", s ? Bytes(literal: "supervisor") : Bytes(literal: "off"))) }
         out.append(("credentials", policy.credentials == .off ? Bytes(literal: "off") : by(kernel: false, supervisor: s)))
         if !policy.honeypot.isEnabled { out.append(("honeypot", Bytes(literal: "off"))) }
         else { out.append(("honeypot", by(kernel: false, supervisor: s))) }

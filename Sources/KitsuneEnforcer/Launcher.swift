@@ -3,6 +3,7 @@ import CKitsuneSys
 
 /// Run the enforcer; the return value is the process exit status.
 func runEnforcer() -> Int32 {
+    var profile = InitProfile.start()
     let argv = processArguments()
     let options: Options
     do { options = try parseArguments(argv) } catch {
@@ -16,8 +17,10 @@ func runEnforcer() -> Int32 {
         complain(error.message)
         return 2
     }
+    profile?.mark("policy")
     let kernel = Kernel.probe()
     let plan = Plan(kernel: kernel, policy: config.policy)
+    profile?.mark("probe")
     if options.probe { writeAll(1, probeReport(kernel: kernel, plan: plan, config: config)); return 0 }
     if options.check { writeAll(1, policyReport(config)); return 0 }
 
@@ -45,13 +48,15 @@ func runEnforcer() -> Int32 {
         complain(commandArgv[0] + Bytes(literal: ": command not found"))
         return 127
     }
+    profile?.mark("events")
     return supervise(config: config, kernel: kernel, plan: plan, sink: sink, shipper: shipper, command: command,
-                     commandArgv: commandArgv, argvOffset: options.commandIndex)
+                     commandArgv: commandArgv, argvOffset: options.commandIndex, profile: profile)
 }
 
 /// Fork the protected command and serve it until it exits.
 func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSink: EventSink, shipper: EventShipper?,
-               command: Bytes, commandArgv: [Bytes], argvOffset: Int) -> Int32 {
+               command: Bytes, commandArgv: [Bytes], argvOffset: Int, profile initialProfile: InitProfile? = nil) -> Int32 {
+    var profile = initialProfile
     let foreground = ks_isatty(0) == 1 && ks_tcgetpgrp(0) == ks_getpgrp()
     let sigfd = ks_signalfd_all()
     if sigfd < 0 { complain(Bytes(literal: "signalfd: ") + errorText(-sigfd)); return 2 }
@@ -63,14 +68,18 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     var sink = initialSink
     let (launched, launchError) = launchSidecar(policy: &policy, sink: &sink, shipper: shipper)
     guard let launch = launched else { complain(launchError); return 2 }
+    profile?.mark("sidecar")
     let judge = ExecJudge(policy: policy, manifest: config.manifest)
 
     var standby: Standby?
-    if plan.supervisor && plan.mode == .audit {
+    // Audit and learn fail open (a standby takes over); enforce fails closed.
+    if plan.supervisor && plan.mode != .enforce {
         standby = Standby.start(makeSupervisor: { listener, command in
-            Supervisor(listener: listener, judge: judge, sink: sink, initialPending: false, commandPid: command, enforcerPid: Int(me))
+            Supervisor(listener: listener, judge: judge, sink: sink, initialPending: false, commandPid: command, enforcerPid: Int(me),
+                       observed: ObservedPrograms.forMode(plan.mode))
         }, sink: sink)
     }
+    profile?.mark("standby")
     var protectedPids = [me]
     if let s = standby { protectedPids.append(s.pid) }
     if let s = launch.handle { protectedPids.append(s.pid) }
@@ -89,6 +98,8 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     if plan.landlock, ContainerRules.applies(config.manifest), let m = config.manifest {
         setup.container = ContainerRules.compute(policy: policy, manifest: m, abi: kernel.landlockABI, ownDirectory: ownDirectory())
     }
+    profile?.mark("filter")
+    setup.profileOrigin = profile?.origin
     let child = ks_fork()
     if child < 0 { complain(Bytes(literal: "fork: ") + errorText(-child)); return 2 }
     if child == 0 {
@@ -104,6 +115,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     if plan.supervisor {
         listener = ks_recv_fd(pair[0])
         if listener < 0 { return waitForChild(child, sigfd: sigfd) }   // the child failed before exec; it said why
+        profile?.mark("listener")
         // Each notification then hands the CPU straight to us and back (Linux >= 6.6; the flag
         // belongs to the filter, so the audit standby's copy has it too): no cross-CPU wake-ups.
         syncWakeup = kernel.trySyncWakeup && ks_notif_sync_wakeup(listener) == 0
@@ -127,21 +139,33 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     containerFields(&started, started: true)
     sink.lambdaFields(&started, requestID: nil)
     sink.emit(started, seq: 1)
+    profile?.mark("started")
+    if let p = profile { writeAll(2, p.line("parent")) }
 
     var supervisor = Supervisor(listener: listener, judge: judge, sink: sink, commandPid: Int(child), enforcerPid: Int(me),
-                                inFlight: standby?.inFlight)
-    let status = serve(&supervisor, child: child, sigfd: sigfd)
+                                inFlight: standby?.inFlight, observed: ObservedPrograms.forMode(plan.mode),
+                                counts: profile == nil ? nil : NotificationCounts())
+    let status = serve(&supervisor, child: child, sigfd: sigfd, profileOrigin: profile?.origin)
     standby?.release()
     if let s = launch.handle { stopSidecar(s, timeoutMs: (shipper?.timeoutMs ?? 0) + 1000) }
     return finish(status)
 }
 
-/// The poll loop. Returns the command's wait status.
-func serve(_ supervisor: inout Supervisor, child: Int32, sigfd: Int32) -> Int32 {
+/// The poll loop. Returns the command's wait status. With `KITSUNE_INIT_PROFILE=1` (`profileOrigin`),
+/// the notification counts so far are written after each 10 ms without a notification, when they
+/// changed: the last line before the runtime's first invocation covers its cold start (the sandbox
+/// may be frozen and killed without notice afterwards, as Lambda and the emulator do).
+func serve(_ supervisor: inout Supervisor, child: Int32, sigfd: Int32, profileOrigin: Int64? = nil) -> Int32 {
     var fds: [Int32] = supervisor.listener >= 0 ? [sigfd, supervisor.listener] : [sigfd]
     var rev: [Int16] = [0, 0]
+    let timeout: Int32 = profileOrigin == nil || supervisor.counts == nil ? -1 : 10
+    var written = 0
     while true {
-        let r = fds.withUnsafeBufferPointer { f in rev.withUnsafeMutableBufferPointer { ks_poll(f.baseAddress, Int32(f.count), $0.baseAddress, -1) } }
+        let r = fds.withUnsafeBufferPointer { f in rev.withUnsafeMutableBufferPointer { ks_poll(f.baseAddress, Int32(f.count), $0.baseAddress, timeout) } }
+        if r == 0, let origin = profileOrigin, let c = supervisor.counts {
+            if c.total != written { writeAll(2, c.line(origin: origin)); written = c.total }
+            continue
+        }
         if r < 0 { continue }
         if rev[0] & 1 != 0 {
             while true {

@@ -16,6 +16,8 @@ struct SandboxSetup {
     let environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
     /// Container mode (a manifest rooted at `/`): W^X Landlock rules (ContainerSandbox.swift).
     var container: ContainerRules? = nil
+    /// `KITSUNE_INIT_PROFILE=1`: the parent's start (CLOCK_MONOTONIC), to time the child's phases from.
+    var profileOrigin: Int64? = nil
 }
 
 /// Lock the current (child) process down and exec the command. Never returns.
@@ -26,14 +28,18 @@ func enterSandbox(_ s: SandboxSetup, command: Bytes, argv: UnsafeMutablePointer<
     }
     _ = ks_setpgid(0, 0)
     if s.foreground { _ = ks_tcsetpgrp(0, ks_getpid()) }
+    var marks: [(StaticString, Int64)] = []
+    if s.profileOrigin != nil { marks.append(("child_start", ks_monotonic_ns())) }
     var r = ks_set_no_new_privs()
     if r < 0 { die("no_new_privs", -r) }
     if s.plan.landlock {
         r = applyLandlock(s)
         if r < 0 { die("landlock", -r) }
+        if s.profileOrigin != nil { marks.append(("landlock", ks_monotonic_ns())) }
     }
     let listener = s.filter.withUnsafeBufferPointer { ks_seccomp_install($0.baseAddress, UInt16($0.count), s.plan.supervisor ? 1 : 0) }
     if listener < 0 { die("seccomp", -listener) }
+    if s.profileOrigin != nil { marks.append(("seccomp", ks_monotonic_ns())) }
     if s.plan.supervisor {
         r = ks_send_fd(s.socket, listener)
         if r < 0 { die("handing over the seccomp listener", -r) }
@@ -41,6 +47,10 @@ func enterSandbox(_ s: SandboxSetup, command: Bytes, argv: UnsafeMutablePointer<
     }
     _ = ks_close(s.socket)
     _ = ks_restore_sigmask()
+    if let origin = s.profileOrigin {
+        marks.append(("exec", ks_monotonic_ns()))
+        writeAll(2, InitProfile.render("child", marks, origin: origin))
+    }
     r = withCPath(command) { ks_execve($0, argv, s.environment) }
     complain(command + Bytes(literal: ": ") + errorText(-r))
     ks_exit(-r == ks_errno_enoent() ? 127 : 126)

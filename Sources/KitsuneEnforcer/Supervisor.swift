@@ -17,6 +17,10 @@ struct Supervisor {
     var inFlight: UnsafeMutablePointer<UInt64>?
     /// The last decision reported, to fold immediate repeats.
     var lastReport: LastReport?
+    /// Learn mode only (nil otherwise): the programs already reported as `observed`.
+    var observed: ObservedPrograms?
+    /// `KITSUNE_INIT_PROFILE=1` only (nil otherwise): notifications answered, by syscall.
+    var counts: NotificationCounts?
 
     /// Handle one notification. Returns false when the listener is gone.
     mutating func serveOne() -> Bool {
@@ -25,6 +29,7 @@ struct Supervisor {
         if r == -ks_errno_enoent() { return true }     // the target died before we read it
         if r < 0 { return false }
         inFlight?.pointee = n.id
+        counts?.count(n.nr)
         let deny = decide(n)
         _ = ks_notif_respond(listener, n.id, deny)
         inFlight?.pointee = 0
@@ -126,15 +131,22 @@ struct Supervisor {
         let invoked = emptyPath || (isExecveat && path.first != 47 && dirfd != -100) ? nil : path
         let attempt = ExecAttempt(executable: exe, argv: argv, cwd: cwd, environment: env, isInitial: initial, invokedPath: invoked)
         let v = judge.judge(attempt, oracle: &oracle)
+        let call: StaticString = isExecveat ? "execveat" : "execve"
         // A clean verdict only lets the syscall continue (Landlock still applies): nothing acts on
         // the memory we read. Anything else is acted on only if the target is still waiting in this
         // very syscall (seccomp_unotify(2)).
-        if v.isClean { return 0 }
+        // Learn mode reports each program once per start (enforce and audit pay only the nil checks).
+        if v.isClean {
+            if observed != nil { observe(attempt, v, n, syscall: call, pid: pid) }
+            return 0
+        }
         guard ks_notif_id_valid(listener, n.id) == 1 else { return 0 }
         // The invocation's X-Ray trace header, when the runtime put it in the environment (read only with honeypots on).
         let tracePrefix = Bytes(literal: "_X_AMZN_TRACE_ID=")
         let trace = env.first { $0.hasPrefix(tracePrefix) }.map { Bytes($0[tracePrefix.count...]) }
-        report(v, executable: exe.path, argv: argv, syscall: isExecveat ? "execveat" : "execve", pid: pid, trace: trace)
+        report(v, executable: exe.path, argv: argv, syscall: call, pid: pid, trace: trace)
+        // After the report, which hashed the file: the observation carries that digest.
+        if observed != nil { observe(attempt, v, n, syscall: call, pid: pid) }
         return v.block ? ks_errno_eacces() : 0
     }
 

@@ -1,11 +1,25 @@
 // The enforcement policy: what may execute. Loaded from the built-in defaults, then the user's
 // policy file, then command-line flags (each layer overrides the one before; see docs/policy.md).
 
-/// Audit reports; enforce blocks.
+/// Enforce blocks; audit reports what enforce would block; learn is audit that also reports each
+/// distinct program the function runs, once per enforcer start (``ObservedPrograms``).
 public enum Mode {
-    case enforce, audit
+    case enforce, audit, learn
 
-    public var name: Bytes { self == .enforce ? Bytes(literal: "enforce") : Bytes(literal: "audit") }
+    /// Every mode, in the order error messages list them.
+    public static var all: [Mode] { [.enforce, .audit, .learn] }
+
+    /// The policy's and the events' spelling.
+    public var name: Bytes {
+        switch self {
+        case .enforce: return Bytes(literal: "enforce")
+        case .audit: return Bytes(literal: "audit")
+        case .learn: return Bytes(literal: "learn")
+        }
+    }
+
+    /// The mode spelt `text`, or nil.
+    public static func named(_ text: Bytes) -> Mode? { all.first { $0.name == text } }
 }
 
 /// What to do about one class of finding.

@@ -53,10 +53,8 @@ public enum PolicyLoader {
         if k == Bytes(literal: "version") {
             guard try scalar(e) == [49] else { throw fail(e, "only version 1 is known") }
         } else if k == Bytes(literal: "mode") {
-            let v = try scalar(e)
-            if v == Bytes(literal: "enforce") { policy.mode = .enforce }
-            else if v == Bytes(literal: "audit") { policy.mode = .audit }
-            else { throw fail(e, "expected `enforce` or `audit`") }
+            guard let m = Mode.named(try scalar(e)) else { throw fail(e, "expected `enforce`, `audit` or `learn`") }
+            policy.mode = m
         } else if k == Bytes(literal: "package") {
             policy.packageRoots = try absolutePaths(e)
         } else if k == Bytes(literal: "system") {

@@ -218,8 +218,8 @@ struct EnforcedRun {
     let events: [[String: Any]]
 
     var started: [String: Any]? { events.first { $0["action"] as? String == "started" } }
-    /// `blocked` and `reported` events.
-    var decisions: [[String: Any]] { events.filter { $0["action"] as? String != "started" } }
+    /// `blocked` and `reported` events (and any other that is neither `started` nor learn mode's `observed`).
+    var decisions: [[String: Any]] { events.filter { $0["action"] as? String != "started" && $0["action"] as? String != "observed" } }
 
     /// Decisions with this reason.
     func decisions(_ reason: String) -> [[String: Any]] { decisions.filter { $0["reason"] as? String == reason } }

@@ -98,7 +98,7 @@ final class StartupTests: XCTestCase {
             (["--manifest", badManifest], "field `sha256`"),
             (["--package", "/nonexistent/task"], "package directory does not exist"),
             (["--frobnicate"], "unknown option --frobnicate"),
-            (["--mode", "strict"], "--mode must be enforce or audit"),
+            (["--mode", "strict"], "--mode must be enforce, audit or learn"),
             (["--block", "sha256:abc"], "64 hexadecimal digits"),
             (["--allow", "relative/path"], "absolute path"),
         ]

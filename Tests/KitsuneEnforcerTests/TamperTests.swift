@@ -108,6 +108,18 @@ final class TamperTests: XCTestCase {
         XCTAssertTrue(r.events.contains("\"reason\":\"supervisor_lost\""), r.events)
     }
 
+    func testLearnFailsOpenWhenTheSupervisorIsKilledAndTheStandbyKeepsLearning() throws {
+        let r = try runWithSupervisorKilled(mode: "learn", program: f.payload)
+        XCTAssertTrue(r.output.contains("PAYLOAD RAN"), r.output)
+        XCTAssertTrue(r.output.contains("EXEC-ALLOWED"), r.output)
+        XCTAssertTrue(r.events.contains("\"reason\":\"supervisor_lost\""), r.events)
+        let events = r.events.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let payload = URL(fileURLWithPath: f.payload).resolvingSymlinksInPath().path
+        let seen = events.filter { $0["action"] as? String == "observed" && $0["executable"] as? String == payload }
+        XCTAssertEqual(seen.count, 1, r.events)
+        XCTAssertEqual(events.filter { $0["reason"] as? String == "drift" }.first?["action"] as? String, "reported")
+    }
+
     func testAuditStandbyEventsCarryAncestors() throws {
         let r = try runWithSupervisorKilled(mode: "audit", program: f.payload)
         XCTAssertTrue(r.output.contains("PAYLOAD RAN"), r.output)

@@ -63,7 +63,7 @@ final class PolicyFormatTests: XCTestCase {
 
     func testErrorsNameLineAndField() {
         XCTAssertEqual(error("version: 1\nmdoe: audit\n"), "p.yaml:2: field `mdoe`: unknown setting (see docs/policy.md)")
-        XCTAssertEqual(error("mode: strict\n"), "p.yaml:1: field `mode`: expected `enforce` or `audit`")
+        XCTAssertEqual(error("mode: strict\n"), "p.yaml:1: field `mode`: expected `enforce`, `audit` or `learn`")
         XCTAssertEqual(error("package: [relative]\n"), "p.yaml:1: field `package`: paths must be absolute")
         XCTAssertEqual(error("block: [sha256:12]\n"), "p.yaml:1: field `block`: block entry `sha256:` needs 64 hexadecimal digits")
         XCTAssertEqual(error("version: 2\n"), "p.yaml:1: field `version`: only version 1 is known")
@@ -75,6 +75,22 @@ final class PolicyFormatTests: XCTestCase {
         XCTAssertEqual(error("events: /tmp/a&b\n"), "")  // `&` inside a plain value is just text…
         XCTAssertTrue(error("&anchor x: 1\n").contains("anchors"))   // …but anchors are refused
         XCTAssertEqual(error("- a\n- b\n"), "p.yaml:1: a policy is a mapping of settings")
+    }
+
+    func testLearnModeIsAcceptedAndMisspellingsNameTheField() throws {
+        XCTAssertEqual(try load("mode: learn\n").mode, .learn)
+        XCTAssertEqual(try load("mode: \"learn\"\n").mode, .learn)
+        XCTAssertEqual(s(Mode.learn.name), "learn")
+        XCTAssertEqual(Mode.all.map { s($0.name) }, ["enforce", "audit", "learn"])
+        XCTAssertEqual(error("version: 1\nmode: lern\n"), "p.yaml:2: field `mode`: expected `enforce`, `audit` or `learn`")
+        // Case and padding are not forgiven in a security policy: `Learn` is not a mode.
+        XCTAssertEqual(error("mode: Learn\n"), "p.yaml:1: field `mode`: expected `enforce`, `audit` or `learn`")
+        XCTAssertEqual(error("mode: [learn]\n"), "p.yaml:1: field `mode`: expected a single value")
+        XCTAssertEqual(error("mode:\n"), "p.yaml:1: field `mode`: expected a single value")
+        // A later document layer still replaces the mode.
+        var p = try load("mode: learn\n")
+        try PolicyLoader.apply(b("mode: enforce\n"), to: &p)
+        XCTAssertEqual(p.mode, .enforce)
     }
 
     func testEmptyDocumentIsEmptyPolicy() throws {

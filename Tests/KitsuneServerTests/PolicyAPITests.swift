@@ -76,6 +76,9 @@ final class PolicyAPITests: XCTestCase {
             XCTAssertEqual(json.status, 201, "\(json.object)")
             XCTAssertTrue((json.object["document"] as? String)?.contains("\"xmrig*\"") == true)
 
+            let learn = try await yaml(server, "POST", "/api/v1/policies", "name: learner\nmode: learn\nscope:\n  tags: [\"kitsune=learn\"]\n")
+            XCTAssertEqual(learn.status, 201, "the enforcer's parser takes mode learn: \(learn.object)")
+            XCTAssertEqual(learn.object["mode"] as? String, "learn")
             let cases: [(String, String)] = [
                 ("name: a\nmode: audit\nscope:\n  functions: [\"*\"]\nblokc: [x]\n", "blokc"),
                 ("name: a\nmode: enforcing\nscope:\n  functions: [\"*\"]\n", "mode"),
@@ -98,7 +101,7 @@ final class PolicyAPITests: XCTestCase {
                                                         headers: ["Content-Type": "text/plain", "Authorization": "Bearer \(server.admin)"], body: Data(Self.webAPI.utf8))
             XCTAssertEqual(wrongType.status, 415)
             let list = try await server.json("GET", "/api/v1/policies")
-            XCTAssertEqual((list.object["policies"] as? [[String: Any]])?.count, 1, "nothing half-written by the refused ones")
+            XCTAssertEqual((list.object["policies"] as? [[String: Any]])?.count, 2, "nothing half-written by the refused ones")
         }
     }
 

@@ -116,7 +116,7 @@ let package = Package(
         // The control plane: store (SQLite or PostgreSQL), API, background jobs, its resources
         // (migrations, openapi.yaml). Depends on the policy and findings modules, never the reverse.
         .target(name: "KitsuneServer",
-                dependencies: ["KitsunePolicy", "KitsuneFindings",
+                dependencies: ["KitsunePolicy", "KitsuneFindings", "KitsuneAWS",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "HummingbirdCore", package: "hummingbird"),
                                .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -24,6 +24,9 @@ public struct ServerConfiguration: Sendable {
     public var rateBurst = 200.0
     public var staleAfterMs: Int64 = 6 * 3_600_000
     public var limits = IngestLimits()
+    public var alerts = AlertSettings()
+    /// How often the lease holder runs the background jobs (retention, alerts).
+    public var jobInterval: Duration = .seconds(10)
 
     public init() {}
 
@@ -90,18 +93,22 @@ public struct ControlPlane: Sendable {
             .add(middleware: Authenticator(store: store, limiter: RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)))
         EventRoutes(ingestor: EventIngestor(store: store, limits: configuration.limits, metrics: metrics), metrics: metrics).register(on: api)
         AdminRoutes(store: store, staleAfterMs: configuration.staleAfterMs).register(on: api)
+        AlertRoutes(store: store, engine: alertEngine).register(on: api)
         return router
     }
 
     /// The background jobs this replica takes part in.
     public func jobs() -> BackgroundJobs {
-        BackgroundJobs(store: store, jobs: [BackgroundJobs.retention(retentionMs: configuration.retentionMs, metrics: metrics)])
+        var jobs = BackgroundJobs(store: store, jobs: [BackgroundJobs.retention(retentionMs: configuration.retentionMs, metrics: metrics), alertEngine.job()])
+        jobs.interval = configuration.jobInterval
+        return jobs
     }
 
     /// The application, ready to `run()` (tests) or `runService()` (the command, with signals).
     /// `onRunning` receives the bound port (useful with port 0).
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         try configuration.validate()
+        _ = try SeverityTable.bundled.get()
         let server: HTTPServerBuilder
         if let cert = configuration.tlsCertificate, let key = configuration.tlsKey {
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },

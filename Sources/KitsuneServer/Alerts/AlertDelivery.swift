@@ -70,6 +70,7 @@ public struct HTTPAlertSender: AlertSender {
                 let permanent: Bool
                 switch error {
                 case .invalidInput, .notFound, .accessDenied: permanent = true
+                case .service(_, let status, _, _): permanent = (400..<500).contains(status) && status != 408 && status != 429
                 default: permanent = false
                 }
                 return DeliveryResult(delivered: false, status: nil, detail: String("\(error)".prefix(500)), retryable: !permanent)

@@ -40,6 +40,9 @@ final class AlertDeliveryTests: XCTestCase {
             assertTrue(done, "delivered after two 500s; answered \(receiver.answered)")
             let requests = receiver.requests
             assertEqual(requests.count, 3)
+            // Back-off: attempt 2 waits at least retryBaseMs (100 ms) after attempt 1, attempt 3 at least 200 ms after 2.
+            let gaps = zip(requests.dropFirst(), requests).map { $0.time.timeIntervalSince($1.time) }
+            assertTrue(gaps.count == 2 && gaps[0] >= 0.1 && gaps[1] >= 0.2, "gaps \(gaps)")
             let ids = Set(requests.map { $0.headers["kitsune-alert-id"] ?? "" })
             assertEqual(ids.count, 1, "every attempt carries the same alert id")
             let body = try XCTUnwrap(requests[2].json)

@@ -10,6 +10,8 @@ final class AlertTestReceiver: @unchecked Sendable {
         var path: String
         var headers: [String: String]
         var body: Data
+        /// When it arrived.
+        var time: Date
         var json: [String: Any]? { try? JSONSerialization.jsonObject(with: body) as? [String: Any] }
     }
 
@@ -94,7 +96,7 @@ final class AlertTestReceiver: @unchecked Sendable {
             body.append(contentsOf: buffer[0..<n])
         }
         let path = head.first?.split(separator: " ").dropFirst().first.map(String.init) ?? ""
-        let number = state.withLock { s -> Int in s.requests.append(Request(path: path, headers: headers, body: Data(body))); return s.requests.count }
+        let number = state.withLock { s -> Int in s.requests.append(Request(path: path, headers: headers, body: Data(body), time: Date())); return s.requests.count }
         guard let status = answer(number) else {
             while !state.withLock({ $0.stopped }) { Thread.sleep(forTimeInterval: 0.05) }
             return

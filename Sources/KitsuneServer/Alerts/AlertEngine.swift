@@ -22,11 +22,18 @@ public struct AlertEngine: Sendable {
         self.logger = logger
     }
 
-    /// The background job: an evaluation pass, then a delivery pass.
+    /// The background job: evaluation passes until the backlog is read (at most 10 batches a tick),
+    /// then a delivery pass, which runs even when evaluation failed.
     public func job() -> (name: String, run: BackgroundJobs.Job) {
         ("alerts", { store in
-            _ = try await evaluate(store)
+            var evaluationError: (any Error)?
+            do {
+                for _ in 0..<10 {
+                    if try await evaluate(store) < settings.batch { break }
+                }
+            } catch { evaluationError = error }
             _ = try await deliver(store)
+            if let evaluationError { throw evaluationError }
         })
     }
 

@@ -104,6 +104,8 @@ public struct AWSClient: Sendable {
     public var sts: STSClient { STSClient(client: self) }
     /// AWS CloudTrail (JSON 1.1).
     public var cloudTrail: CloudTrailClient { CloudTrailClient(client: self) }
+    /// Amazon SNS (query protocol; alerts).
+    public var sns: SNSClient { SNSClient(client: self) }
     /// AWS Config (JSON 1.1; configuration recorders).
     public var config: ConfigServiceClient { ConfigServiceClient(client: self) }
 

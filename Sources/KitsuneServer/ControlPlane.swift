@@ -33,6 +33,9 @@ public struct ServerConfiguration: Sendable {
     public var eventsURL: String? {
         publicURL.map { ($0.hasSuffix("/") ? String($0.dropLast()) : $0) + "/api/v1/events" }
     }
+    public var alerts = AlertSettings()
+    /// How often the lease holder runs the background jobs (retention, alerts, reconcile).
+    public var jobInterval: Duration = .seconds(10)
 
     public init() {}
 
@@ -112,19 +115,23 @@ public struct ControlPlane: Sendable {
         AdminRoutes(store: store, staleAfterMs: configuration.staleAfterMs).register(on: api)
         PolicyRoutes(store: store).register(on: api)
         InventoryRoutes(store: store, reconcile: reconcile).register(on: api)
+        AlertRoutes(store: store, engine: alertEngine).register(on: api)
         return router
     }
 
     /// The background jobs this replica takes part in.
     public func jobs() -> BackgroundJobs {
-        BackgroundJobs(store: store, jobs: [BackgroundJobs.retention(retentionMs: configuration.retentionMs, metrics: metrics)]
-                       + (configuration.backgroundReconcile ? [reconcile.job] : []))
+        var jobs = BackgroundJobs(store: store, jobs: [BackgroundJobs.retention(retentionMs: configuration.retentionMs, metrics: metrics), alertEngine.job()]
+                                  + (configuration.backgroundReconcile ? [reconcile.job] : []))
+        jobs.interval = configuration.jobInterval
+        return jobs
     }
 
     /// The application, ready to `run()` (tests) or `runService()` (the command, with signals).
     /// `onRunning` receives the bound port (useful with port 0).
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         try configuration.validate()
+        _ = try SeverityTable.bundled.get()
         let server: HTTPServerBuilder
         if let cert = configuration.tlsCertificate, let key = configuration.tlsKey {
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },

@@ -50,6 +50,9 @@ struct ServerCommand: AsyncParsableCommand {
         @Option(name: .customLong("stale-after"), help: "An enforcer silent this long is stale.")
         var staleAfter = "6h"
 
+        @Option(name: .customLong("alert-throttle"), help: "Events of one function and reason within this window make one alert (5m, 1h).")
+        var alertThrottle = "5m"
+
         @Option(name: .customLong("rate-limit"), help: "Requests a second per token (0: unlimited); bursts of twice that.")
         var rateLimit = 100.0
 
@@ -69,6 +72,7 @@ struct ServerCommand: AsyncParsableCommand {
             configuration.retentionMs = try Self.duration(retention, option: "--retention")
             configuration.staleAfterMs = try Self.duration(staleAfter, option: "--stale-after")
             configuration.reconcileIntervalMs = try Self.duration(reconcileInterval, option: "--reconcile-interval")
+            configuration.alerts.throttleWindowMs = try Self.duration(alertThrottle, option: "--alert-throttle")
             guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 or more") }
             configuration.rateLimit = rateLimit
             configuration.rateBurst = max(1, rateLimit * 2)

@@ -1,6 +1,6 @@
 "use strict";
 // DOM helpers. Every piece of text goes in through createTextNode / textContent: nothing from the
-// server or from an event is ever parsed as markup (the page's CSP also forbids innerHTML).
+// server or from an event is ever parsed as markup (the page's CSP also forbids HTML-parsing sinks).
 var K = window.K = { pages: {} };
 
 // Characters that reorder or hide text (bidi overrides and isolates, zero-width marks): shown as a
@@ -34,11 +34,13 @@ K.text = function (value, max) {
   return frag;
 };
 
-// h("tag.class", {attr: value, on: {click: fn}}, child, …). Children: nodes, strings (as text), arrays.
+// h("tag#id.class", {attr: value, on: {click: fn}}, child, …). Children: nodes, strings (as text), arrays.
 // Attribute names are fixed by the page's code; `href` only ever receives links the page builds.
 K.h = function (spec, attrs) {
   var parts = spec.split(".");
-  var el = document.createElement(parts[0] || "div");
+  var tagAndId = parts[0].split("#");
+  var el = document.createElement(tagAndId[0] || "div");
+  if (tagAndId[1]) el.id = tagAndId[1];
   if (parts.length > 1) el.className = parts.slice(1).join(" ");
   var children = Array.prototype.slice.call(arguments, 2);
   if (attrs && (attrs.nodeType || typeof attrs !== "object" || Array.isArray(attrs))) { children.unshift(attrs); attrs = null; }

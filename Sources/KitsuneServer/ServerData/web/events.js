@@ -132,13 +132,13 @@
     row("Account / region", [e.account_id, e.region].filter(Boolean).join(" / "));
     row("Request id", e.request_id ? K.link(e.request_id, "/incidents", { request_id: e.request_id }) : null);
     row("Instance (cold start)", e.instance_id ? K.link(e.instance_id, "/incidents", { instance_id: e.instance_id }) : null);
-    row("Executable", e.executable ? h("span.mono", { text: e.executable, max: 4096 }) : null);
-    row("Target", e.target ? h("span.mono", { text: e.target, max: 4096 }) : null);
-    row("Subject", e.subject ? h("span.mono", { text: e.subject, max: 4096 }) : null);
-    row("File", e.file ? h("span.mono", { text: e.file + (e.access ? " (" + e.access + ")" : ""), max: 4096 }) : null);
+    row("Executable", e.executable ? h("span.mono", { text: e.executable, max: 1024 }) : null);
+    row("Target", e.target ? h("span.mono", { text: e.target, max: 1024 }) : null);
+    row("Subject", e.subject ? h("span.mono", { text: e.subject, max: 1024 }) : null);
+    row("File", e.file ? h("span.mono", { text: e.file + (e.access ? " (" + e.access + ")" : ""), max: 1024 }) : null);
     row("SHA-256", e.sha256 ? h("span.mono", { text: e.sha256, max: 80 }) : null);
     row("Syscall", e.syscall);
-    row("Detail", e.detail ? h("span", { text: e.detail, max: 4096 }) : null);
+    row("Detail", e.detail ? h("span", { text: e.detail, max: 1024 }) : null);
     row("Process", "pid " + (e.pid === undefined ? "?" : e.pid) + (e.ppid !== undefined ? ", parent " + e.ppid : ""));
     var chain = h("ol.chain", { "aria-label": "Process and its ancestors, nearest first" });
     chain.appendChild(h("li.self", h("span.mono", { text: (e.pid !== undefined ? e.pid + "  " : "") + (e.executable || "?") + "  " + argvText(e), max: 600 })));

@@ -69,13 +69,13 @@
     var fn = (events.find(function (e) { return e.function_name; }) || {}).function_name;
     // The injected command: the farthest ancestor of the first attempt below the runtime, else the attempt itself.
     var chain = Array.isArray(first.ancestors) ? first.ancestors : [];
-    var injected = chain.length > 1 ? chain[chain.length - 2] : chain.length === 1 ? null : null;
+    var injected = chain.length > 1 ? chain[chain.length - 2] : null;
     var kv = h("dl.kv");
     function row(k, v) { kv.appendChild(h("dt", k)); kv.appendChild(h("dd", v)); }
     row("Function", fn ? h("span", K.link(fn, "/functions", { function: fn }), " · ", K.link("its policy", "/policies", { function: fn })) : "—");
     row("From – to", h("span", K.timeEl(events[0].time), " – ", K.timeEl(events[events.length - 1].time)));
     row("Attempts", attempts.length + " (" + blocked.length + " blocked, " + (attempts.length - blocked.length) + " reported only)");
-    if (injected) row("Started from", h("span.mono", { text: (injected.executable || "?") + "  " + (Array.isArray(injected.argv) ? injected.argv.join(" ") : ""), max: 600 }));
+    if (injected) row("Started from", h("span.mono", { text: Array.isArray(injected.argv) && injected.argv.length ? injected.argv.join(" ") : injected.executable || "?", max: 600 }));
     row("First attempt", h("span.mono", { text: (first.executable || first.file || "?") + "  " + argv(first), max: 600 }));
     row("Honeypot", honey.length ? h("strong", { text: "touched: " + honey.map(function (e) { return (e.file || "?") + (e.access ? " (" + e.access + ")" : ""); }).join(", "), max: 600 }) : "not touched");
     summary.appendChild(h("h2", "Summary"));

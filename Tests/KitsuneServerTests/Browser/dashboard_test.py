@@ -163,6 +163,12 @@ try:
         settle()
         inert(path)
         shot(name)
+    driver.get(base + "/policies")
+    settle()
+    policies_text = driver.find_element(By.TAG_NAME, "main").text
+    policies_api = http("GET", "/api/v1/policies", admin)[0]
+    check(("not available on this server" in policies_text) if policies_api == 404 else ("New policy" in policies_text),
+          "the policies page fits the server's API (GET /api/v1/policies: %d)" % policies_api)
     driver.get(base + "/")
     settle()
     check(bool(driver.find_elements(By.CSS_SELECTOR, "svg.chart rect.b")), "the overview draws the hourly chart as SVG")

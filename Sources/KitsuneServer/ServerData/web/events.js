@@ -152,7 +152,7 @@
       h("h2", "Process chain (the attempt, then its parents up to the runtime)"), chain,
       Array.isArray(e.argv) ? [h("h2", "Arguments (" + e.argv.length + ")" + (e.argv_truncated ? ", truncated by the enforcer" : "")),
         h("ol.mono", e.argv.slice(0, 256).map(function (a) { return h("li", { text: a, max: 2048 }); }))] : null,
-      h("h2", "The whole event, as the enforcer sent it"), h("pre", { text: JSON.stringify(e, null, 2), max: 70000 })));
+      h("h2", "The whole event, as the enforcer sent it"), h("pre", { text: JSON.stringify(e, null, 2), max: 600000 })));
     panel.querySelector("h2").focus && panel.setAttribute("tabindex", "-1");
     panel.focus();
   }

@@ -36,6 +36,8 @@ public struct ServerConfiguration: Sendable {
     public var alerts = AlertSettings()
     /// How often the lease holder runs the background jobs (retention, alerts, reconcile).
     public var jobInterval: Duration = .seconds(10)
+    /// How long dashboard sessions last.
+    public var sessions = SessionPolicy()
 
     public init() {}
 
@@ -88,8 +90,8 @@ public struct ControlPlane: Sendable {
                                                            options: options, calls: calls))
     }
 
-    /// The router: health, metrics and the OpenAPI document open; everything under `/api/v1` behind
-    /// a bearer token.
+    /// The router: health, metrics and the OpenAPI document open; the dashboard's files at `/`;
+    /// everything under `/api/v1` behind a bearer token or a dashboard session.
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: SecurityHeaders(tls: configuration.tlsCertificate != nil))
@@ -108,9 +110,12 @@ public struct ControlPlane: Sendable {
                   let text = try? String(contentsOf: url, encoding: .utf8) else { throw APIError(.notFound, "openapi.yaml is missing from this installation") }
             return Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+        router.add(middleware: WebDashboard())
+        let cookie = SessionCookie(tls: configuration.tlsCertificate != nil, policy: configuration.sessions)
+        SessionRoutes(store: store, cookie: cookie).register(on: router.group("api/v1/session").add(middleware: ErrorMapping(metrics: metrics)))
         let api = router.group("api/v1")
             .add(middleware: ErrorMapping(metrics: metrics))
-            .add(middleware: Authenticator(store: store, limiter: RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst)))
+            .add(middleware: Authenticator(store: store, limiter: RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst), sessions: cookie))
         EventRoutes(ingestor: EventIngestor(store: store, limits: configuration.limits, metrics: metrics), metrics: metrics).register(on: api)
         AdminRoutes(store: store, staleAfterMs: configuration.staleAfterMs).register(on: api)
         PolicyRoutes(store: store).register(on: api)

@@ -52,11 +52,32 @@ struct RequestMetrics<Context: RequestContext>: RouterMiddleware {
 
 /// `Authorization: Bearer kit_…` on every API route: 401 without a live token, 429 (with
 /// `Retry-After`) past the token's request rate. The token itself is never logged or echoed.
+/// Without an `Authorization` header, the dashboard's session cookie stands for its token (same role,
+/// same rate limit); a write made with a cookie must also carry the session's `X-CSRF-Token` (403).
 struct Authenticator: RouterMiddleware {
     let store: ServerStore
     let limiter: RateLimiter
+    /// The dashboard's cookie; nil: bearer tokens only.
+    var sessions: SessionCookie? = nil
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        let principal: Principal
+        if request.headers[.authorization] == nil, let sessions, let id = sessions.value(in: request) {
+            principal = try await sessionPrincipal(id, sessions, request)
+        } else {
+            principal = try await bearerPrincipal(request)
+        }
+        if let wait = limiter.take(principal.tokenID) {
+            var error = APIError(.tooManyRequests, "too many requests for this token; retry in \(wait) s")
+            error.headers[.retryAfter] = String(wait)
+            throw error
+        }
+        var context = context
+        context.principal = principal
+        return try await next(request, context)
+    }
+
+    private func bearerPrincipal(_ request: Request) async throws -> Principal {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             var error = APIError(.unauthorized, "missing bearer token (Authorization: Bearer kit_…)")
             error.headers[.wwwAuthenticate] = "Bearer"
@@ -68,14 +89,19 @@ struct Authenticator: RouterMiddleware {
             error.headers[.wwwAuthenticate] = "Bearer error=\"invalid_token\""
             throw error
         }
-        if let wait = limiter.take(principal.tokenID) {
-            var error = APIError(.tooManyRequests, "too many requests for this token; retry in \(wait) s")
-            error.headers[.retryAfter] = String(wait)
-            throw error
+        return principal
+    }
+
+    private func sessionPrincipal(_ id: String, _ sessions: SessionCookie, _ request: Request) async throws -> Principal {
+        guard let session = try await store.session(id, policy: sessions.policy) else {
+            throw APIError(.unauthorized, "the dashboard session has expired or was ended; log in again", field: "session")
         }
-        var context = context
-        context.principal = principal
-        return try await next(request, context)
+        if SessionCookie.isWrite(request.method) {
+            guard let sent = request.headers[SessionCookie.csrfHeader], constantTimeEqual(sent, session.csrf) else {
+                throw APIError(.forbidden, "a write with a session cookie needs the session's X-CSRF-Token header", field: "X-CSRF-Token")
+            }
+        }
+        return session.principal
     }
 }
 

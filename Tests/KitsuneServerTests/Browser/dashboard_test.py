@@ -169,6 +169,36 @@ try:
     policies_api = http("GET", "/api/v1/policies", admin)[0]
     check(("not available on this server" in policies_text) if policies_api == 404 else ("New policy" in policies_text),
           "the policies page fits the server's API (GET /api/v1/policies: %d)" % policies_api)
+    if policies_api == 200:
+        # Edit and save a policy in the page: the enforcer's parser refuses a typo by name, then a
+        # valid document is saved, and an edit of it becomes version 2.
+        def type_policy(text):
+            area = wait.until(lambda d: d.find_element(By.ID, "policy-yaml"))
+            driver.execute_script("arguments[0].value = ''", area)
+            area.send_keys(text)
+        driver.get(base + "/policies?new=")
+        wait.until(lambda d: d.find_elements(By.ID, "policy-yaml"))
+        type_policy('name: web-api\nmode: audit\nscope:\n  functions: ["*"]\nblokc: [xmrig*]\n')
+        driver.find_element(By.ID, "save-policy").click()
+        try:
+            wait.until(lambda d: "blokc" in d.find_element(By.TAG_NAME, "main").text and "unknown" in d.find_element(By.TAG_NAME, "main").text)
+            check(True, "the page shows the enforcer parser's refusal naming the field")
+        except TimeoutException:
+            check(False, "the page shows the enforcer parser's refusal naming the field")
+        check(http("GET", "/api/v1/policies/web-api", admin)[0] == 404, "a refused policy is not saved")
+        type_policy('name: web-api\nmode: audit\nscope:\n  functions: ["*"]\nblock: [xmrig*]\n')
+        driver.find_element(By.ID, "save-policy").click()
+        wait.until(lambda d: "id=" in d.current_url)
+        settle()
+        status, _, body = http("GET", "/api/v1/policies/web-api", admin)
+        check(status == 200 and json.loads(body).get("version") == 1, "the policy saved from the page is version 1")
+        type_policy('name: web-api\nmode: audit\nscope:\n  functions: ["*"]\nblock: [xmrig*, "kdevtmpfsi"]\n')
+        driver.find_element(By.ID, "save-policy").click()
+        wait.until(lambda d: json.loads(http("GET", "/api/v1/policies/web-api", admin)[2]).get("version") == 2)
+        check(True, "an edit saved from the page becomes version 2")
+        settle()
+        shot("09b-policy-edited")
+        inert("policy page")
     driver.get(base + "/")
     settle()
     check(bool(driver.find_elements(By.CSS_SELECTOR, "svg.chart rect.b")), "the overview draws the hourly chart as SVG")

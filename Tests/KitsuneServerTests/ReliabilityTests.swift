@@ -167,6 +167,19 @@ final class ReliabilityTests: XCTestCase {
             assertEqual(try await s.events("limit=1000").count, 6, "two steps of 10")
             try await job.run(s.store)
             assertEqual(try await s.events("limit=1000").compactMap { $0["instance_id"] as? String }, ["new"])
+            // Alerts that are done with (delivered, dead) go with their events; pending ones stay.
+            let oldMs = Timestamps.nowMs() - 40 * 86_400_000
+            _ = try await s.store.database.query(SQLStatement(
+                "INSERT INTO alert_destinations (id, name, kind, target, match, enabled, created_ms, created_by, updated_ms) VALUES ('d', 'd', 'webhook', 'http://x', '{}', 1, 0, 't', 0)"))
+            for (id, state, created) in [("old-delivered", "delivered", oldMs), ("old-dead", "dead", oldMs), ("old-pending", "pending", oldMs), ("new-delivered", "delivered", Timestamps.nowMs())] {
+                _ = try await s.store.database.query(SQLStatement("""
+                    INSERT INTO alerts (id, destination_id, throttle_key, group_key, follow_up, window_end_ms, first_event_id, last_event_id, count, severity,
+                                        action, detail, created_ms, state, attempts, next_attempt_ms) VALUES (?, 'd', ?, 'g', 0, 0, 1, 1, 1, 'high', 'blocked', '{}', ?, ?, 1, 0)
+                    """, [.text(id), .text(id), .int(created), .text(state)]))
+            }
+            try await job.run(s.store)
+            let left = try await s.store.database.query(SQLStatement("SELECT id FROM alerts ORDER BY id")).compactMap { $0.text(0) }
+            assertEqual(left, ["new-delivered", "old-pending"])
         }
     }
 }

@@ -87,6 +87,9 @@ public struct ServerStore: Sendable {
             SQLStatement("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? ORDER BY time_ms LIMIT ?) RETURNING id",
                          [.int(cutoffMs), .int(Int64(limit))]),
             SQLStatement("DELETE FROM enforcer_instances WHERE last_seen_ms < ?", [.int(cutoffMs)]),
+            // Alerts that are done with (delivered, or dead and not retried) go with their events.
+            SQLStatement("DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE state IN ('delivered', 'dead') AND created_ms < ? LIMIT ?)",
+                         [.int(cutoffMs), .int(Int64(limit))]),
         ])
         return result[0].count
     }

@@ -29,7 +29,10 @@ public final class InstalledLayerSource: LayerSource, @unchecked Sendable {
     private let lock = NSLock()
     private var cache: [String: LayerContent] = [:]
     private let enforcers: [String: URL]
+    /// Each enforcer's SHA-256, read once: a pass asks for a layer per function.
+    private let digests: [String: Data]
     private let failures: [String: String]
+    private let defaults: Result<String, any Error>
 
     /// Finds the enforcer of each architecture; an architecture without one fails only its functions.
     public init(explicit: [String: String] = [:]) {
@@ -40,7 +43,9 @@ public final class InstalledLayerSource: LayerSource, @unchecked Sendable {
             }
         }
         self.enforcers = enforcers
+        self.digests = enforcers.compactMapValues { url in (try? Data(contentsOf: url)).map { Data(SHA256.hash(data: $0)) } }
         self.failures = failures
+        defaults = Result { String(decoding: try LayerBuilder.defaultPolicy(), as: UTF8.self) }
     }
 
     public func layer(for policy: RuntimePolicy, architecture: String) throws -> LayerContent {
@@ -48,11 +53,11 @@ public final class InstalledLayerSource: LayerSource, @unchecked Sendable {
         guard let enforcer = enforcers[architecture] else {
             throw LayerSourceError(description: failures[architecture] ?? "no \(architecture) kitsune-enforcer installed beside kitsune")
         }
-        let text = try policy.layerPolicy(base: try Self.lambdaDefaults())
+        let text = try policy.layerPolicy(base: try defaults.get())
         var hasher = SHA256()
         hasher.update(data: Data(architecture.utf8))
         hasher.update(data: Data(text.utf8))
-        hasher.update(data: (try? Data(contentsOf: enforcer)) ?? Data())
+        hasher.update(data: digests[architecture] ?? Data())
         let key = hasher.finalize().prefix(16).map { String(format: "%02x", $0) }.joined()
         if let hit = lock.withLock({ cache[key] }) { return hit }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kitsune-policy-\(key)-\(UUID().uuidString).yaml")
@@ -61,10 +66,5 @@ public final class InstalledLayerSource: LayerSource, @unchecked Sendable {
         let content = LayerContent(key: key, architecture: architecture, zip: try LayerBuilder.archive(enforcer: enforcer, policy: file, architecture: arch))
         lock.withLock { cache[key] = content }
         return content
-    }
-
-    /// Kitsune's default Lambda policy (what `kitsune layer build` bakes without `--policy`).
-    static func lambdaDefaults() throws -> String {
-        String(decoding: try LayerBuilder.defaultPolicy(), as: UTF8.self)
     }
 }

@@ -77,10 +77,10 @@ public struct Reconciler: Sendable {
         let configurations = try await lambda.listFunctions()
         let tags = await boundedMap(configurations, limit: options.concurrency) { try await lambda.listTags($0.functionArn) }
         let now = Timestamps.nowMs()
-        let inventory = configurations.map { c in
+        let inventory = zip(configurations, tags).map { c, tagsRead in
             InventoryFunction(arn: c.functionArn, accountID: account.accountID, region: region, name: c.functionName, runtime: c.runtime,
                               architecture: c.architectures?.first ?? "x86_64", packageType: c.packageType ?? "Zip",
-                              tags: (try? tags[configurations.firstIndex(of: c)!].get()) ?? [:], layers: c.layerARNs, role: c.role,
+                              tags: (try? tagsRead.get()) ?? [:], layers: c.layerARNs, role: c.role,
                               environmentNames: c.variables.keys.sorted(), updateStatus: c.lastUpdateStatus, syncedMs: now)
         }
         let gone = try await store.syncInventory(account: account.accountID, region: region, functions: inventory)

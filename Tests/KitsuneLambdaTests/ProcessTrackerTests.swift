@@ -16,10 +16,18 @@ final class ProcessTrackerTests: LambdaTestCase {
                              uid: 65534, gid: 65534, outputFD: devnull)
         let process = try SandboxSpawner().spawn(spec) { tracker.adopt($0) }
         if process.exitFD >= 0 { close(process.exitFD) }
+        // Settled means both children have exec'd sleep: a process caught mid-fork or mid-exec
+        // (its environ briefly unreadable) must not make the count flicker.
         let deadline = Date().addingTimeInterval(5)
-        while Fixture.processes(withMarker: marker).count < 3 && Date() < deadline { usleep(10_000) }
-        XCTAssertEqual(Fixture.processes(withMarker: marker).count, 3, "sh and two sleeps are running")
+        while !Self.settled(marker) && Date() < deadline { usleep(10_000) }
+        XCTAssertTrue(Self.settled(marker), "sh and two sleeps are running")
         return process.pid
+    }
+
+    private static func settled(_ marker: String) -> Bool {
+        let pids = Fixture.processes(withMarker: marker)
+        let sleeps = pids.filter { (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8)) == "sleep\n" }
+        return pids.count == 3 && sleeps.count == 2
     }
 
     func testFallbackWithoutCgroupsKillsSetsidGrandchildrenAndMeasuresVmHWM() throws {

@@ -1,7 +1,9 @@
 import Foundation
 
 /// The versioned schema: `ServerData/migrations/NNN-name.sql`, applied in order, each in one
-/// transaction with its row in `schema_migrations`. Replicas starting together are safe: PostgreSQL
+/// transaction with its row in `schema_migrations`. A migration that the two dialects must spell
+/// differently (triggers, functions) is a pair, `NNN-name.sqlite.sql` and `NNN-name.postgres.sql`,
+/// sharing its version. Replicas starting together are safe: PostgreSQL
 /// serializes them with an advisory lock, SQLite with its write lock, and a loser re-reads what the
 /// winner applied.
 public enum Migrations {
@@ -12,15 +14,16 @@ public enum Migrations {
         public var statements: [String]
     }
 
-    /// The migrations shipped with this build, in order.
-    public static func bundled() throws(StoreError) -> [Migration] {
+    /// The migrations shipped with this build for `dialect`, in order.
+    public static func bundled(for dialect: SQLDialect) throws(StoreError) -> [Migration] {
         let candidates = [Bundle.module.bundleURL, Bundle.module.resourceURL].compactMap { $0?.appendingPathComponent("ServerData/migrations") }
         guard let dir = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }),
               let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
             throw .failed("the schema migrations are missing from this installation (looked in \(candidates.map(\.path).joined(separator: ", ")))")
         }
         var migrations: [Migration] = []
-        for name in names.sorted() where name.hasSuffix(".sql") {
+        let other: SQLDialect = dialect == .sqlite ? .postgres : .sqlite
+        for name in names.sorted() where name.hasSuffix(".sql") && !name.hasSuffix(".\(other.rawValue).sql") {
             guard let version = Int(name.prefix(while: \.isNumber)),
                   let text = try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8) else {
                 throw .failed("unreadable migration \(name)")
@@ -34,7 +37,7 @@ public enum Migrations {
     @discardableResult
     public static func apply(to database: any SQLDatabase, migrations: [Migration]? = nil) async throws(StoreError) -> [Int] {
         let all: [Migration]
-        if let migrations { all = migrations } else { all = try bundled() }
+        if let migrations { all = migrations } else { all = try bundled(for: database.dialect) }
         _ = try await database.query(SQLStatement("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)"))
         var applied: [Int] = []
         for migration in all {
@@ -62,12 +65,18 @@ public enum Migrations {
     }
 
     /// Statements of a migration file: separated by `;` at the end of a line; `--` comments dropped.
+    /// A trigger's `BEGIN` … `END;` and a `$$`-quoted function body are one statement.
     static func split(_ text: String) -> [String] {
         var statements: [String] = [], current: [Substring] = []
+        var depth = 0, dollar = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.hasPrefix("--") || trimmed.isEmpty { continue }
-            if trimmed.hasSuffix(";"), let end = line.lastIndex(of: ";") {
+            if line.components(separatedBy: "$$").count % 2 == 0 { dollar.toggle() }
+            let upper = trimmed.uppercased()
+            if !dollar && upper.hasSuffix("BEGIN") { depth += 1 }
+            if !dollar && depth > 0 && upper == "END;" { depth -= 1 }
+            if !dollar && depth == 0 && trimmed.hasSuffix(";"), let end = line.lastIndex(of: ";") {
                 current.append(line[..<end])
                 statements.append(current.joined(separator: "\n"))
                 current = []

@@ -2,7 +2,7 @@ import Foundation
 
 /// A value bound into, or read out of, a SQL statement. The store uses only these types, so the same
 /// statements run on SQLite and PostgreSQL.
-public enum SQLValue: Sendable, Equatable {
+public enum SQLValue: Sendable, Hashable {
     case null
     case int(Int64)
     case text(String)

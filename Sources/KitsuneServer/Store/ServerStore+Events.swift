@@ -7,33 +7,6 @@ public struct StoredEvent: Sendable, Equatable {
     public var body: String
 }
 
-/// What `GET /api/v1/events/stats` groups by.
-public enum StatsGrouping: String, Sendable, CaseIterable {
-    case reason, function, account, region, action, mode, hour, day
-
-    /// The SQL expression of the bucket key (a fixed fragment: never user text).
-    var expression: String {
-        switch self {
-        case .reason: return "reason"
-        case .function: return "function_name"
-        case .account: return "account_id"
-        case .region: return "region"
-        case .action: return "action"
-        case .mode: return "mode"
-        case .hour: return "(time_ms / 3600000)"
-        case .day: return "(time_ms / 86400000)"
-        }
-    }
-
-    var isTime: Bool { self == .hour || self == .day }
-}
-
-/// One bucket of a stats answer.
-public struct StatsBucket: Sendable, Equatable {
-    public var key: String?
-    public var count: Int64
-}
-
 extension ServerStore {
     static let eventColumns = "group_id, dedup_key, time_ms, received_ms, action, reason, mode, function_name, account_id, region, request_id, instance_id, seq, executable, search, body"
     /// Rows per INSERT (multi-row VALUES): few round trips to PostgreSQL, and few distinct statements
@@ -128,22 +101,5 @@ extension ServerStore {
         let page = rows.prefix(limit).map { StoredEvent(id: $0.int(0), timeMs: $0.int(1), body: $0.text(2) ?? "{}") }
         let next = rows.count > limit ? page.last.map { EventCursor(timeMs: $0.timeMs, id: $0.id) } : nil
         return (Array(page), next)
-    }
-
-    /// Counts by `grouping` (largest first; time buckets in time order), at most `limit` buckets.
-    public func stats(_ filter: EventFilter, by grouping: StatsGrouping, limit: Int = 1000) async throws(StoreError) -> (buckets: [StatsBucket], total: Int64) {
-        let (condition, binds) = filter.condition(dialect)
-        let order = grouping.isTime ? "k" : "COUNT(*) DESC, k"
-        let rows = try await database.query(SQLStatement(
-            "SELECT \(grouping.expression) AS k, COUNT(*) FROM events \(condition) GROUP BY k ORDER BY \(order) LIMIT ?",
-            binds + [.int(Int64(limit))]))
-        let scale: Int64 = grouping == .hour ? 3_600_000 : 86_400_000
-        let buckets = rows.map { row in
-            StatsBucket(key: grouping.isTime ? Timestamps.format(row.int(0) * scale) : row.text(0), count: row.int(1))
-        }
-        // Every bucket is here unless the limit cut some off: then (only then) count them all.
-        if rows.count < limit { return (buckets, buckets.reduce(0) { $0 + $1.count }) }
-        let total = try await database.first(SQLStatement("SELECT COUNT(*) FROM events \(condition)", binds))?.int(0) ?? 0
-        return (buckets, total)
     }
 }

@@ -83,10 +83,15 @@ public struct ServerStore: Sendable {
     /// Deletes up to `limit` of the oldest events older than `cutoffMs` (one short transaction, so
     /// ingest never waits long), and enforcer instances not seen since then. Returns events deleted.
     public func pruneEvents(olderThan cutoffMs: Int64, limit: Int) async throws(StoreError) -> Int {
+        let cutoffHour = StatsPlan.floor(cutoffMs, StatsPlan.hourMs)
         let result = try await database.transaction([
             SQLStatement("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? ORDER BY time_ms LIMIT ?) RETURNING id",
                          [.int(cutoffMs), .int(Int64(limit))]),
             SQLStatement("DELETE FROM enforcer_instances WHERE last_seen_ms < ?", [.int(cutoffMs)]),
+            // The roll-ups of hours wholly before the cutoff go once none of their events is left
+            // (their counts are then zero, spread over shards on PostgreSQL).
+            SQLStatement("DELETE FROM event_counts WHERE bucket < ? AND NOT EXISTS (SELECT 1 FROM events WHERE time_ms < ?)",
+                         [.int(cutoffHour), .int(cutoffHour * StatsPlan.hourMs)]),
             // Alerts that are done with (delivered, or dead and not retried) go with their events.
             SQLStatement("DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE state IN ('delivered', 'dead') AND created_ms < ? LIMIT ?)",
                          [.int(cutoffMs), .int(Int64(limit))]),

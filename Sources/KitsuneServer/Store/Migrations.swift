@@ -2,8 +2,8 @@ import Foundation
 
 /// The versioned schema: `ServerData/migrations/NNN-name.sql`, applied in order, each in one
 /// transaction with its row in `schema_migrations`. A migration that the two dialects must spell
-/// differently (triggers, functions) is a pair, `NNN-name.sqlite.sql` and `NNN-name.postgres.sql`,
-/// sharing its version. Replicas starting together are safe: PostgreSQL
+/// differently (triggers, functions) adds `NNN-name.sqlite.sql` and `NNN-name.postgres.sql` under
+/// the same version, applied before the shared `NNN-name.sql` in the same transaction. Replicas starting together are safe: PostgreSQL
 /// serializes them with an advisory lock, SQLite with its write lock, and a loser re-reads what the
 /// winner applied.
 public enum Migrations {
@@ -21,14 +21,24 @@ public enum Migrations {
               let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
             throw .failed("the schema migrations are missing from this installation (looked in \(candidates.map(\.path).joined(separator: ", ")))")
         }
-        var migrations: [Migration] = []
         let other: SQLDialect = dialect == .sqlite ? .postgres : .sqlite
-        for name in names.sorted() where name.hasSuffix(".sql") && !name.hasSuffix(".\(other.rawValue).sql") {
-            guard let version = Int(name.prefix(while: \.isNumber)),
-                  let text = try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8) else {
-                throw .failed("unreadable migration \(name)")
+        // Files of one version form one migration: the dialect's own file first (it creates what is
+        // spelled differently), then the shared one.
+        var byVersion: [Int: [(shared: Bool, name: String)]] = [:]
+        for name in names where name.hasSuffix(".sql") && !name.hasSuffix(".\(other.rawValue).sql") {
+            guard let version = Int(name.prefix(while: \.isNumber)) else { throw .failed("migration \(name) does not start with its version") }
+            byVersion[version, default: []].append((!name.hasSuffix(".\(dialect.rawValue).sql"), name))
+        }
+        var migrations: [Migration] = []
+        for (version, files) in byVersion.sorted(by: { $0.key < $1.key }) {
+            var statements: [String] = []
+            for file in files.sorted(by: { ($0.shared ? 1 : 0, $0.name) < ($1.shared ? 1 : 0, $1.name) }) {
+                guard let text = try? String(contentsOf: dir.appendingPathComponent(file.name), encoding: .utf8) else {
+                    throw .failed("unreadable migration \(file.name)")
+                }
+                statements += split(text)
             }
-            migrations.append(Migration(version: version, name: name, statements: split(text)))
+            migrations.append(Migration(version: version, name: files.map(\.name).sorted().joined(separator: "+"), statements: statements))
         }
         return migrations
     }

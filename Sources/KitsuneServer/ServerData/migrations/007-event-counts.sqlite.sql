@@ -17,12 +17,6 @@ CREATE TABLE IF NOT EXISTS event_counts (
     n BIGINT NOT NULL,
     PRIMARY KEY (bucket, function_name, reason, action, mode, account_id, region, group_id, shard)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS event_counts_function ON event_counts (function_name, bucket);
-INSERT INTO event_counts (bucket, function_name, reason, action, mode, account_id, region, group_id, shard, n)
-    SELECT (CASE WHEN time_ms >= 0 THEN time_ms / 3600000 ELSE (time_ms - 3599999) / 3600000 END),
-           COALESCE(function_name, ''), COALESCE(reason, ''), action, COALESCE(mode, ''), COALESCE(account_id, ''),
-           COALESCE(region, ''), group_id, 0, COUNT(*)
-    FROM events GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
 CREATE TRIGGER IF NOT EXISTS events_count_insert AFTER INSERT ON events BEGIN
     INSERT INTO event_counts (bucket, function_name, reason, action, mode, account_id, region, group_id, shard, n)
     VALUES ((CASE WHEN NEW.time_ms >= 0 THEN NEW.time_ms / 3600000 ELSE (NEW.time_ms - 3599999) / 3600000 END),

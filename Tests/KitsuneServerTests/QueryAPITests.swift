@@ -72,6 +72,29 @@ final class QueryAPITests: XCTestCase {
         }
     }
 
+    /// `q` is a literal substring on both stores: LIKE's wildcards and escape character in it match
+    /// only themselves (PostgreSQL answers through its trigram index).
+    func testFreeTextMatchesLiterally() async throws {
+        try await forEachBackend { s in
+            let g = try await s.group()
+            let words = ["100%done", "snake_case", "back\\slash", "plain", "PLAIN-upper", "50%_off\\"]
+            let events = words.enumerated().map { i, w in sampleEvent(["argv": ["/bin/echo", w], "request_id": "w\(i)", "instance_id": "lit", "seq": i]) }
+            assertEqual(try await s.post(events, token: g.token).status, 202)
+            let expected: [(String, Set<String>)] = [
+                ("%25", ["w0", "w5"]), ("_", ["w1", "w5"]), ("%5C", ["w2", "w5"]), ("%25_", ["w5"]), ("0%25d", ["w0"]),
+                ("e_c", ["w1"]), ("s_c", []), ("plain", ["w3", "w4"]), ("%5C%5C", []), ("off%5C", ["w5"]),
+            ]
+            for (q, ids) in expected {
+                let found = Set(try await s.events("q=" + q).compactMap { $0["request_id"] as? String })
+                XCTAssertEqual(found, ids, "q=\(q)")
+            }
+            if s.store.dialect == .postgres {
+                let index = try await s.store.database.first(SQLStatement("SELECT indexname FROM pg_indexes WHERE indexname = 'events_search_trgm'"))
+                XCTAssertNotNil(index, "migration 9 made the trigram index")
+            }
+        }
+    }
+
     func testStats() async throws {
         try await forEachBackend { s in
             try await seed(s)

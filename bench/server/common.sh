@@ -1,4 +1,4 @@
-# Shared by the control-plane benches (bench/server.sh, bench/rollups.sh): sourced, not run. Checks
+# Shared by the control-plane benches (bench/server.sh, bench/ingest-cost.sh): sourced, not run. Checks
 # root, wrk and PostgreSQL, picks the kitsune binary (KITSUNE_BIN or a release build), makes $work
 # (removed on exit, with any server and PostgreSQL cluster started), and defines the helpers below.
 [ "$(id -u)" -eq 0 ] || { echo "${bench_name:-bench/server.sh}: needs root (runs PostgreSQL as the postgres user)" >&2; exit 2; }

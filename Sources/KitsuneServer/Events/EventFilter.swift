@@ -115,7 +115,11 @@ public struct EventFilter: Sendable, Equatable {
         }
         if let s = sinceMs { parts.append("time_ms >= ?"); binds.append(.int(s)) }
         if let u = untilMs { parts.append("time_ms < ?"); binds.append(.int(u)) }
-        if let q = text { parts.append(dialect.contains(haystack: "search")); binds.append(.text(q)) }
+        if let q = text {
+            let test = dialect.contains(column: "search", needle: q)
+            parts.append(test.sql)
+            binds.append(test.bind)
+        }
         return (parts.isEmpty ? "" : "WHERE " + parts.joined(separator: " AND "), binds)
     }
 

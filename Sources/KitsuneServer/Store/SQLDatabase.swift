@@ -53,9 +53,17 @@ public enum SQLDialect: String, Sendable {
         return out
     }
 
-    /// Substring test: `position(needle, haystack) > 0`, true when `needle` occurs in `haystack`.
-    public func contains(haystack: String) -> String {
-        self == .postgres ? "strpos(\(haystack), ?) > 0" : "instr(\(haystack), ?) > 0"
+    /// Substring test: true when `needle` occurs in `column`, and the value to bind. PostgreSQL
+    /// spells it `LIKE '%needle%'` (the needle's `%`, `_` and `\\` escaped, so it still matches only
+    /// itself), which the `pg_trgm` index of migration 9 serves; SQLite scans with `instr`.
+    public func contains(column: String, needle: String) -> (sql: String, bind: SQLValue) {
+        guard self == .postgres else { return ("instr(\(column), ?) > 0", .text(needle)) }
+        var escaped = ""
+        for c in needle {
+            if c == "\\" || c == "%" || c == "_" { escaped.append("\\") }
+            escaped.append(c)
+        }
+        return ("\(column) LIKE ? ESCAPE '\\'", .text("%" + escaped + "%"))
     }
 }
 

@@ -61,9 +61,11 @@ extension APIRender {
         w.endObject()
     }
 
-    static func account(_ a: AWSAccountRecord, in w: inout JSONWriter) {
+    static func account(_ a: AWSAccountRecord, agentToken: String? = nil, in w: inout JSONWriter) {
         w.beginObject()
         w.field("account_id", a.accountID)
+        w.field("mode", a.mode.rawValue)
+        if let agentToken { w.field("agent_token", agentToken) }
         w.field("regions", strings: a.regions)
         w.field("role_arn", a.roleARN)
         w.field("external_id_set", a.externalID != nil)

@@ -1,4 +1,5 @@
 import Foundation
+import KitsunePolicy
 
 /// Accounts reconciled by an in-account agent: the agent's token, the desired state it pulls and the
 /// report it posts back. The server keeps the agent's inventory exactly like its own sync's, so
@@ -68,10 +69,9 @@ extension ServerStore {
     /// The desired state of agent-mode `account`.
     func desiredState(for account: AWSAccountRecord, options: ReconcileOptions) async throws(StoreError) -> AgentDesiredState {
         let groupID = account.groupID ?? ""
-        let documents = try await database.query(SQLStatement("""
-            SELECT p.id, p.name, p.version, v.document, p.updated_ms FROM policies p JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.version
-            WHERE p.deleted_ms IS NULL ORDER BY p.name
-            """)).map { AgentDesiredState.Policy(id: $0.text(0) ?? "", name: $0.text(1) ?? "", version: $0.int(2), document: $0.text(3) ?? "", updatedMs: $0.int(4)) }
+        // Only the policies that can cover this account: an agent learns nothing of the others.
+        let documents = try await policies().filter { p in p.policy.scope.accounts.isEmpty || p.policy.scope.accounts.contains { PolicyScope.glob(account.accountID, $0) } }
+            .map { AgentDesiredState.Policy(id: $0.id, name: $0.policy.name, version: $0.version, document: $0.policy.document, updatedMs: $0.updatedMs) }
         var layers: [AgentLayerVersion] = []
         for region in account.regions {
             let rows = try await database.query(SQLStatement("SELECT content_key, layer_arn, architecture FROM layer_versions WHERE account_id = ? AND region = ? ORDER BY content_key",

@@ -135,9 +135,15 @@ final class AgentTests: XCTestCase {
             }
             assertEqual(try await server.json("GET", "/api/v1/functions", token: a).status, 403, "an agent token has no API role")
             assertEqual(try await server.post([sampleEvent()], token: a).status, 403, "nor does it post events")
+            for (name, accounts) in [("mine", "[\"1234*\"]"), ("theirs", "[\"210987654321\"]")] {
+                let yaml = "name: \(name)\nmode: audit\nscope:\n  accounts: \(accounts)\n"
+                assertEqual(try await server.request("POST", "/api/v1/policies", token: server.admin, body: Data(yaml.utf8), contentType: "application/yaml").status, 201)
+            }
             let desired = try await server.request("GET", "/api/v1/agent/desired-state", token: a)
             XCTAssertEqual(desired.status, 200)
             let state = try AgentJSON.decoder().decode(AgentDesiredState.self, from: desired.body)
+            XCTAssertEqual(state.policies.map(\.name), ["mine"], "an agent learns nothing of policies for other accounts")
+            XCTAssertTrue(state.policies[0].document.contains("1234*"))
             XCTAssertEqual(state.account.accountId, Self.account)
             XCTAssertEqual(state.eventsUrl, "https://kitsune.example.test/api/v1/events")
             let etag = try XCTUnwrap(desired.headers["etag"])

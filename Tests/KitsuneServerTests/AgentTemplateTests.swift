@@ -37,6 +37,7 @@ final class AgentTemplateTests: XCTestCase {
         out["runtime"] = fn["Configuration"]["Runtime"]
         out["handler"] = fn["Configuration"]["Handler"]
         out["env"] = fn["Configuration"]["Environment"]["Variables"]
+        out["concurrency"] = fn.get("Concurrency", {}).get("ReservedConcurrentExecutions")
         iam = boto3.client("iam", **kw)
         role = fn["Configuration"]["Role"].split("/")[-1]
         policy = iam.get_role_policy(RoleName=role, PolicyName="kitsune-agent")["PolicyDocument"]
@@ -69,6 +70,7 @@ final class AgentTemplateTests: XCTestCase {
         XCTAssertEqual(made["resources"] as? [String], ["AWS::Events::Rule CREATE_COMPLETE", "AWS::IAM::Role CREATE_COMPLETE", "AWS::Lambda::Function CREATE_COMPLETE",
                                                         "AWS::Lambda::Permission CREATE_COMPLETE", "AWS::Logs::LogGroup CREATE_COMPLETE"])
         XCTAssertEqual(made["runtime"] as? String, "provided.al2023")
+        XCTAssertEqual(made["concurrency"] as? Int, 1, "one pass at a time")
         let env = made["env"] as? [String: String] ?? [:]
         XCTAssertEqual(env["KITSUNE_SERVER"], "https://kitsune.example.test")
         XCTAssertEqual(env["KITSUNE_TOKEN"]?.hasPrefix("kit_"), true)

@@ -122,6 +122,27 @@ final class AgentTests: XCTestCase {
         }
     }
 
+    /// Credentials that act in another account than the agent's are refused: nothing is touched, the
+    /// pass fails and the server records why.
+    func testAnAgentWhoseCredentialsActElsewhereTouchesNothing() async throws {
+        let moto = try Moto()
+        let server = try await TestServer(.sqlite) { $0.publicURL = "https://kitsune.example.test"; $0.backgroundReconcile = false }
+        do {
+            let token = try await Self.register(server, account: "210987654321")    // moto's credentials act in 123456789012
+            let result = try await Self.agent(server, token: token, moto: moto).runOnce()
+            XCTAssertTrue(result.failed)
+            XCTAssertTrue(result.report.failures.first?.error.contains("act in account 123456789012") == true, result.json)
+            XCTAssertEqual(result.report.items.count, 0)
+            let accounts = try await server.json("GET", "/api/v1/accounts")
+            let row = (accounts.object["accounts"] as? [[String: Any]])?.first
+            XCTAssertTrue((row?["sync_error"] as? String)?.contains("refusing to touch it") == true, "\(accounts.object)")
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
     /// An agent token only reaches the agent routes, for its own account; everything else is 403.
     func testAgentTokensAreConfinedToTheirAccount() async throws {
         let server = try await TestServer(.sqlite) { $0.publicURL = "https://kitsune.example.test"; $0.backgroundReconcile = false }

@@ -51,6 +51,8 @@ public struct Reconciler: Sendable {
     /// their agents' business: the server never calls AWS for them); writes the inventory,
     /// deployments and audit entries.
     public func pass(actor: String = "reconciler") async throws(StoreError) -> ReconcileReport {
+        // Policies due for promotion (`promote_after`) become enforce first, for every account.
+        _ = try await PolicyPromotion(store: store).promoteDue(actor: actor)
         let accounts = try await store.accounts().filter { $0.mode == .direct }
         return try await pass(actor: actor, accounts: accounts, policies: try await store.policies())
     }

@@ -18,6 +18,7 @@ final class PolicyPromotionTests: XCTestCase {
             let quietRead = try await store.policy("quiet"), noisyRead = try await store.policy("noisy")
             let quiet = try XCTUnwrap(quietRead), noisy = try XCTUnwrap(noisyRead)
             XCTAssertEqual(quiet.policy.promoteAfterDays, 14)
+            assertEqual(try await server.json("GET", "/api/v1/policies/quiet").object["promote_after"] as? String, "14d")
             _ = try await store.addAccount(AWSAccountRecord(accountID: Self.account, regions: ["eu-west-1"], createdMs: 0), actor: "test")
             func function(_ name: String) -> InventoryFunction {
                 InventoryFunction(arn: "arn:aws:lambda:eu-west-1:\(Self.account):function:\(name)", accountID: Self.account, region: "eu-west-1", name: name,

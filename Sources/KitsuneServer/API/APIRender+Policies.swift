@@ -18,6 +18,7 @@ extension APIRender {
         w.field("version", p.version)
         w.field("mode", p.policy.mode.rawValue)
         w.field("priority", p.policy.priority)
+        w.field("promote_after", p.policy.promoteAfterDays.map { "\($0)d" })
         w.key("scope"); scope(p.policy.scope, in: &w)
         w.field("document", p.policy.document)
         w.field("created_at", Timestamps.format(p.createdMs))

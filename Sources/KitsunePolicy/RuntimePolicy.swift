@@ -40,6 +40,9 @@ public struct RuntimePolicy: Sendable, Equatable {
     public var mode: Mode
     public var priority: Int
     public var scope: PolicyScope
+    /// `promote_after: Nd` (audit policies only): the control plane promotes the policy to enforce
+    /// once its current version has been in force N days without a violation.
+    public var promoteAfterDays: Int?
     /// The document as the user wrote it (what versions store and diffs compare).
     public var document: String
     /// The enforcer's part of the document: `name`, `priority` and `scope` blanked out, line numbers
@@ -68,7 +71,7 @@ public struct RuntimePolicy: Sendable, Equatable {
             throw RuntimePolicyError(field: "", line: error.line, String(decoding: error.message, as: UTF8.self))
         }
         guard case .map(let entries, _) = root else { throw RuntimePolicyError(field: "", line: root.line, "a policy is a mapping of settings") }
-        var name: String?, mode: Mode?, priority = 0, scope: PolicyScope?
+        var name: String?, mode: Mode?, priority = 0, scope: PolicyScope?, promoteAfter: Int?
         var blanked = Set<Int>()
         let starts = entries.map(\.line).sorted()
         let total = document.split(separator: "\n", omittingEmptySubsequences: false).count
@@ -91,6 +94,12 @@ public struct RuntimePolicy: Sendable, Equatable {
                 }
                 priority = value
             case "scope": scope = try Self.scope(entry)
+            case "promote_after":
+                let text = try Self.scalar(entry, key)
+                guard text.hasSuffix("d"), let days = Int(text.dropLast()), (1...365).contains(days) else {
+                    throw RuntimePolicyError(field: "promote_after", line: entry.line, "expected a number of days such as 14d (1d to 365d)")
+                }
+                promoteAfter = days
             case "mode":
                 guard let value = Mode(rawValue: try Self.scalar(entry, key)) else {
                     throw RuntimePolicyError(field: "mode", line: entry.line, "expected audit, enforce or learn")
@@ -103,6 +112,7 @@ public struct RuntimePolicy: Sendable, Equatable {
         }
         guard let name else { throw RuntimePolicyError(field: "name", "required") }
         guard let mode else { throw RuntimePolicyError(field: "mode", "required: audit, enforce or learn") }
+        if promoteAfter != nil, mode != .audit { throw RuntimePolicyError(field: "promote_after", "only an audit policy is promoted (to enforce)") }
         guard let scope, !scope.isEmpty else {
             throw RuntimePolicyError(field: "scope", "required, with at least one of \(PolicyScope.fields.joined(separator: ", ")) (functions: [\"*\"] covers every function)")
         }
@@ -119,6 +129,7 @@ public struct RuntimePolicy: Sendable, Equatable {
         self.mode = mode
         self.priority = priority
         self.scope = scope
+        self.promoteAfterDays = promoteAfter
         self.document = document
         self.enforcerPolicy = enforcerText
     }

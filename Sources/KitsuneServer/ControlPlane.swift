@@ -120,6 +120,7 @@ public struct ControlPlane: Sendable {
         AdminRoutes(store: store, staleAfterMs: configuration.staleAfterMs).register(on: api)
         PolicyRoutes(store: store).register(on: api)
         InventoryRoutes(store: store, reconcile: reconcile).register(on: api)
+        AgentRoutes(store: store, options: reconcile.reconciler.options).register(on: api)
         AlertRoutes(store: store, engine: alertEngine).register(on: api)
         return router
     }

@@ -20,7 +20,7 @@ struct Kitsune: AsyncParsableCommand {
             // lambda (issue 5)
             LocalCommand.self, LayerCommand.self, ProtectCommand.self, DemoCommand.self,
             // control plane (issue 10)
-            ServerCommand.self,
+            ServerCommand.self, AgentCommand.self,
             // containers (issue 13)
             ImageCommand.self,
         ]

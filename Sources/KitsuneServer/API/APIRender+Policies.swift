@@ -18,6 +18,7 @@ extension APIRender {
         w.field("version", p.version)
         w.field("mode", p.policy.mode.rawValue)
         w.field("priority", p.policy.priority)
+        w.field("promote_after", p.policy.promoteAfterDays.map { "\($0)d" })
         w.key("scope"); scope(p.policy.scope, in: &w)
         w.field("document", p.policy.document)
         w.field("created_at", Timestamps.format(p.createdMs))
@@ -61,9 +62,11 @@ extension APIRender {
         w.endObject()
     }
 
-    static func account(_ a: AWSAccountRecord, in w: inout JSONWriter) {
+    static func account(_ a: AWSAccountRecord, agentToken: String? = nil, in w: inout JSONWriter) {
         w.beginObject()
         w.field("account_id", a.accountID)
+        w.field("mode", a.mode.rawValue)
+        if let agentToken { w.field("agent_token", agentToken) }
         w.field("regions", strings: a.regions)
         w.field("role_arn", a.roleARN)
         w.field("external_id_set", a.externalID != nil)

@@ -69,8 +69,8 @@ struct AdminRoutes {
         api.post("tokens") { request, context in
             let principal = try context.require(.admin)
             let body = try await JSONBody.read(request, allowed: ["role", "name"])
-            guard let role = Role(rawValue: try body.string("role")!), role != .ingest else {
-                throw APIError(.badRequest, "must be admin, editor or viewer (enforcers get group tokens)", field: "role")
+            guard let role = Role(rawValue: try body.string("role")!), role != .ingest, role != .agent else {
+                throw APIError(.badRequest, "must be admin, editor or viewer (enforcers get group tokens, agents get theirs from POST /api/v1/accounts)", field: "role")
             }
             let name = try body.string("name", required: false) ?? role.rawValue
             try ServerStore.checkName(name)

@@ -10,10 +10,23 @@ struct InventoryRoutes {
     func register(on api: RouterGroup<APIContext>) {
         api.post("accounts") { request, context in
             let principal = try context.require(.admin)
-            let body = try await JSONBody.read(request, allowed: ["account_id", "regions", "role_arn", "external_id"])
+            let body = try await JSONBody.read(request, allowed: ["account_id", "regions", "role_arn", "external_id", "mode"])
             let account = try Self.account(body)
-            let saved = try await store.addAccount(account, actor: AdminRoutes.actor(principal))
-            return Response.json(status: .created) { APIRender.account(saved, in: &$0) }
+            guard account.mode == .agent else {
+                let saved = try await store.addAccount(account, actor: AdminRoutes.actor(principal))
+                return Response.json(status: .created) { APIRender.account(saved, in: &$0) }
+            }
+            // The agent's token is shown once, here.
+            let (saved, token) = try await store.addAgentAccount(account, actor: AdminRoutes.actor(principal))
+            return Response.json(status: .created) { APIRender.account(saved, agentToken: token.text, in: &$0) }
+        }
+        api.post("accounts/{id}/agent-token") { _, context in
+            let principal = try context.require(.admin)
+            let id = try context.parameters.require("id")
+            guard let token = try await store.rotateAgentToken(account: id, actor: AdminRoutes.actor(principal)) else {
+                throw APIError(.notFound, "no agent-mode account \(String(id.prefix(64)))", field: "id")
+            }
+            return Response.json(status: .created) { w in w.beginObject(); w.field("account_id", id); w.field("agent_token", token.text); w.endObject() }
         }
         api.get("accounts") { _, context in
             _ = try context.require(.viewer)
@@ -119,6 +132,12 @@ struct InventoryRoutes {
         }
         let external = try body.string("external_id", required: false)
         if let external, !(2...1224).contains(external.utf8.count) { throw APIError(.badRequest, "must be 2 to 1224 characters", field: "external_id") }
-        return AWSAccountRecord(accountID: id, regions: Array(Set(regions)).sorted(), roleARN: role, externalID: external, groupID: nil, createdMs: 0)
+        let modeText = try body.string("mode", required: false) ?? AccountMode.direct.rawValue
+        guard let mode = AccountMode(rawValue: modeText) else { throw APIError(.badRequest, "must be direct or agent", field: "mode") }
+        if mode == .agent, role != nil || external != nil {
+            throw APIError(.badRequest, "an agent-mode account is reconciled with the agent's own credentials; the server takes no role for it",
+                           field: role != nil ? "role_arn" : "external_id")
+        }
+        return AWSAccountRecord(accountID: id, regions: Array(Set(regions)).sorted(), roleARN: role, externalID: external, groupID: nil, createdMs: 0, mode: mode)
     }
 }

@@ -3,9 +3,10 @@ import Foundation
 
 /// What a token may do. Each role includes the ones before it: a viewer reads; an editor also manages
 /// enforcer groups (and policies); an admin also manages API tokens. `ingest` is an enforcer group's
-/// token: it can only post events, as the functions of its group (and of its scope).
+/// token: it can only post events, as the functions of its group (and of its scope). `agent` is an
+/// in-account agent's token: it can only use the `/api/v1/agent` routes, for its own account.
 public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
-    case ingest, viewer, editor, admin
+    case agent, ingest, viewer, editor, admin
 
     private var rank: Int { Role.allCases.firstIndex(of: self)! }
     public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
@@ -93,6 +94,6 @@ public struct Principal: Sendable {
     /// For a function-scoped group token: the functions it may post as (nil: any of its group).
     public var functions: [FunctionScope]?
 
-    /// Whether this principal has at least `role` (ingest tokens have no API role at all).
-    public func has(_ needed: Role) -> Bool { role != .ingest && role >= needed }
+    /// Whether this principal has at least `role` (ingest and agent tokens have no API role at all).
+    public func has(_ needed: Role) -> Bool { role != .ingest && role != .agent && role >= needed }
 }

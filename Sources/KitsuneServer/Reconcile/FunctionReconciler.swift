@@ -12,6 +12,7 @@ struct FunctionReconciler: Sendable {
     let options: ReconcileOptions
     let account: AWSAccountRecord
     let actor: String
+    let tokens: any FunctionTokenIssuer
 
     typealias Item = ReconcileReport.Item
 
@@ -69,8 +70,8 @@ struct FunctionReconciler: Sendable {
                     tokenID = current
                 } else {
                     guard let groupID = account.groupID,
-                          let token = try await store.createFunctionToken(groupID: groupID, functions: [FunctionScope(functionName: facts.name, accountID: facts.account, region: facts.region)],
-                                                                          name: "function \(facts.name)", actor: actor) else {
+                          let token = try await tokens.issue(groupID: groupID, function: FunctionScope(functionName: facts.name, accountID: facts.account, region: facts.region),
+                                                             arn: function.functionArn, actor: actor) else {
                         throw StoreError.failed("the account's enforcer group is missing")
                     }
                     minted = token
@@ -154,7 +155,7 @@ struct FunctionReconciler: Sendable {
     }
 
     private func revoke(_ id: String?) async {
-        if let id { _ = try? await store.revokeToken(id, actor: actor) }
+        if let id { await tokens.revoke(id, actor: actor) }
     }
 
     /// The length of a token's text (`kit_` + 16 + `_` + 64).

@@ -23,24 +23,26 @@ actor LayerPublisher {
         self.prefix = prefix
     }
 
-    /// The layer version ARN carrying `policy` for `architecture`.
+    /// The layer version ARN carrying `policy` for `architecture`. The archive is built only when a
+    /// version must be published: one already published for its content key is reused as it is.
     func arn(for policy: StoredPolicy, architecture: String) async throws -> String {
-        let content = try source.layer(for: policy.policy, architecture: architecture)
-        if let task = inFlight[content.key] { return try await task.value }
-        let task = Task { try await self.publish(content, policy: policy) }
-        inFlight[content.key] = task
+        let key = try source.key(for: policy.policy, architecture: architecture)
+        if let task = inFlight[key] { return try await task.value }
+        let task = Task { try await self.publish(key: key, policy: policy, architecture: architecture) }
+        inFlight[key] = task
         do { return try await task.value } catch {
-            inFlight[content.key] = nil     // the next function tries again
+            inFlight[key] = nil     // the next function tries again
             throw error
         }
     }
 
-    private func publish(_ content: LayerContent, policy: StoredPolicy) async throws -> String {
-        if let arn = try await store.layerVersion(key: content.key, account: account, region: region) {
+    private func publish(key: String, policy: StoredPolicy, architecture: String) async throws -> String {
+        if let arn = try await store.layerVersion(key: key, account: account, region: region) {
             do { _ = try await lambda.getLayerVersion(arn: arn); return arn } catch let error as AWSError where error.isNotFound {
                 try await store.forgetLayerVersion(arn: arn)      // deleted by hand: publish again
             }
         }
+        let content = try source.layer(for: policy.policy, architecture: architecture)
         let published = try await lambda.publishLayerVersion(
             ProtectionPlanner.layerName(prefix: prefix, architecture: content.architecture), zip: Array(content.zip),
             description: "Kitsune enforcer \(content.key) with policy \(policy.policy.name) v\(policy.version)",

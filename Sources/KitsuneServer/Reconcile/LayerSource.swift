@@ -21,6 +21,15 @@ public struct LayerSourceError: Error, CustomStringConvertible {
 public protocol LayerSource: Sendable {
     /// The layer for `policy` (its enforcer part, merged with the Lambda defaults) on `architecture`.
     func layer(for policy: RuntimePolicy, architecture: String) throws -> LayerContent
+    /// Its content key alone, without building the archive (a layer version already published for
+    /// the key is reused, so a pass with nothing to publish builds nothing).
+    func key(for policy: RuntimePolicy, architecture: String) throws -> String
+}
+
+extension LayerSource {
+    public func key(for policy: RuntimePolicy, architecture: String) throws -> String {
+        try layer(for: policy, architecture: architecture).key
+    }
 }
 
 /// Builds layers with ``LayerBuilder`` from the enforcer beside this `kitsune` (or `KITSUNE_ENFORCER`),
@@ -48,9 +57,14 @@ public final class InstalledLayerSource: LayerSource, @unchecked Sendable {
         defaults = Result { String(decoding: try LayerBuilder.defaultPolicy(), as: UTF8.self) }
     }
 
-    public func layer(for policy: RuntimePolicy, architecture: String) throws -> LayerContent {
-        guard let arch = LayerArchitecture(name: architecture) else { throw LayerSourceError(description: "unknown architecture \(architecture)") }
-        guard let enforcer = enforcers[architecture] else {
+    public func key(for policy: RuntimePolicy, architecture: String) throws -> String {
+        try keyAndText(for: policy, architecture: architecture).key
+    }
+
+    /// The content key and the policy text baked in.
+    private func keyAndText(for policy: RuntimePolicy, architecture: String) throws -> (key: String, text: String) {
+        guard LayerArchitecture(name: architecture) != nil else { throw LayerSourceError(description: "unknown architecture \(architecture)") }
+        guard enforcers[architecture] != nil else {
             throw LayerSourceError(description: failures[architecture] ?? "no \(architecture) kitsune-enforcer installed beside kitsune")
         }
         let text = try policy.layerPolicy(base: try defaults.get())
@@ -58,7 +72,13 @@ public final class InstalledLayerSource: LayerSource, @unchecked Sendable {
         hasher.update(data: Data(architecture.utf8))
         hasher.update(data: Data(text.utf8))
         hasher.update(data: digests[architecture] ?? Data())
-        let key = hasher.finalize().prefix(16).map { String(format: "%02x", $0) }.joined()
+        return (hasher.finalize().prefix(16).map { String(format: "%02x", $0) }.joined(), text)
+    }
+
+    public func layer(for policy: RuntimePolicy, architecture: String) throws -> LayerContent {
+        guard let arch = LayerArchitecture(name: architecture) else { throw LayerSourceError(description: "unknown architecture \(architecture)") }
+        let (key, text) = try keyAndText(for: policy, architecture: architecture)
+        guard let enforcer = enforcers[architecture] else { throw LayerSourceError(description: "no \(architecture) kitsune-enforcer installed beside kitsune") }
         if let hit = lock.withLock({ cache[key] }) { return hit }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kitsune-policy-\(key)-\(UUID().uuidString).yaml")
         try Data(text.utf8).write(to: file)

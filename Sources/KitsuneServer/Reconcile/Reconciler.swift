@@ -30,25 +30,38 @@ public struct Reconciler: Sendable {
     public let options: ReconcileOptions
     /// Counts the AWS calls of a pass, when the connector shares it.
     public let calls: CallCounter?
+    /// Issues and revokes the functions' tokens (the store itself, or the server for an agent).
+    public let tokens: any FunctionTokenIssuer
 
-    public init(store: ServerStore, connector: any AccountConnector, layers: any LayerSource, options: ReconcileOptions, calls: CallCounter? = nil) {
+    public init(store: ServerStore, connector: any AccountConnector, layers: any LayerSource, options: ReconcileOptions, calls: CallCounter? = nil,
+                tokens: (any FunctionTokenIssuer)? = nil) {
         self.store = store
         self.connector = connector
         self.layers = layers
         self.options = options
         self.calls = calls
+        self.tokens = tokens ?? StoreTokenIssuer(store: store)
     }
 
     var planner: ProtectionPlanner {
         ProtectionPlanner(layerNames: Set(["x86_64", "arm64"].map { ProtectionPlanner.layerName(prefix: options.layerPrefix, architecture: $0) }))
     }
 
-    /// One pass over every account and region; writes the inventory, deployments and audit entries.
+    /// One pass over every account and region the server reconciles itself (agent-mode accounts are
+    /// their agents' business: the server never calls AWS for them); writes the inventory,
+    /// deployments and audit entries.
     public func pass(actor: String = "reconciler") async throws(StoreError) -> ReconcileReport {
+        // Policies due for promotion (`promote_after`) become enforce first, for every account.
+        _ = try await PolicyPromotion(store: store).promoteDue(actor: actor)
+        let accounts = try await store.accounts().filter { $0.mode == .direct }
+        return try await pass(actor: actor, accounts: accounts, policies: try await store.policies())
+    }
+
+    /// One pass over `accounts` with `policies` (the in-account agent gives the server's).
+    public func pass(actor: String, accounts: [AWSAccountRecord], policies: [StoredPolicy]) async throws(StoreError) -> ReconcileReport {
         let before = calls?.total ?? 0
         var report = ReconcileReport(startedMs: Timestamps.nowMs())
-        let policies = try await store.policies()
-        for account in try await store.accounts() {
+        for account in accounts {
             var accountError: String?
             for region in account.regions {
                 do {
@@ -84,11 +97,11 @@ public struct Reconciler: Sendable {
                               environmentNames: c.variables.keys.sorted(), updateStatus: c.lastUpdateStatus, syncedMs: now)
         }
         let gone = try await store.syncInventory(account: account.accountID, region: region, functions: inventory)
-        for function in gone { if let token = function.deployment.tokenID { _ = try? await store.revokeToken(token, actor: actor) } }
+        for function in gone { if let token = function.deployment.tokenID { await tokens.revoke(token, actor: actor) } }
         let records = Dictionary(try await store.functions(account: account.accountID, region: region).map { ($0.arn, $0) }) { a, _ in a }
         let context = FunctionReconciler(store: store, lambda: lambda, layers: LayerPublisher(store: store, lambda: lambda, source: layers, account: account.accountID,
                                                                                               region: region, prefix: options.layerPrefix),
-                                         planner: planner, options: options, account: account, actor: actor)
+                                         planner: planner, options: options, account: account, actor: actor, tokens: tokens)
         let work = Array(zip(configurations, tags))
         let outcomes = await boundedMap(work, limit: options.concurrency) { pair in
             await context.reconcile(pair.0, tags: try? pair.1.get(), record: records[pair.0.functionArn], policies: policies)

@@ -13,6 +13,16 @@ public struct AWSAccountRecord: Sendable, Equatable {
     public var createdMs: Int64
     public var syncedMs: Int64?
     public var syncError: String?
+    /// Who reconciles the account: the server (`direct`) or an agent inside it (`agent`).
+    public var mode: AccountMode = .direct
+}
+
+/// Who reconciles an account's functions.
+public enum AccountMode: String, Sendable, CaseIterable {
+    /// The server, with its own credentials or an assumed role.
+    case direct
+    /// `kitsune agent`, inside the account: the server holds no AWS credentials for it.
+    case agent
 }
 
 /// Where a function's protection stands.
@@ -82,6 +92,11 @@ extension ServerStore {
 
     /// Adds an account; 409 when it is already there.
     public func addAccount(_ account: AWSAccountRecord, actor: String) async throws(StoreError) -> AWSAccountRecord {
+        try await addAccount(account, actor: actor, extra: { _ in [] })
+    }
+
+    /// Adds an account with `extra(groupID)` statements in the same transaction.
+    func addAccount(_ account: AWSAccountRecord, actor: String, extra: (String) -> [SQLStatement]) async throws(StoreError) -> AWSAccountRecord {
         var account = account
         account.createdMs = Timestamps.nowMs()
         let groupID = "grp_" + randomHex(bytes: 8)
@@ -89,22 +104,23 @@ extension ServerStore {
         if try await database.first(SQLStatement("SELECT account_id FROM accounts WHERE account_id = ?", [.text(account.accountID)])) != nil {
             throw .conflict("account \(account.accountID) is already connected")
         }
+        let how = account.mode == .agent ? " reconciled by its in-account agent (the server holds no AWS credentials for it)"
+            : account.roleARN.map { " through \($0)" } ?? " with the server's own credentials"
         _ = try await database.transaction([
             SQLStatement("INSERT INTO enforcer_groups (id, name, created_ms) VALUES (?, ?, ?)", [.text(groupID), .text("aws-\(account.accountID)"), .int(account.createdMs)]),
-            SQLStatement("INSERT INTO accounts (account_id, regions, role_arn, external_id, group_id, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            SQLStatement("INSERT INTO accounts (account_id, regions, role_arn, external_id, group_id, created_ms, mode) VALUES (?, ?, ?, ?, ?, ?, ?)",
                          [.text(account.accountID), .text(Self.json(account.regions)), account.roleARN.map { .text($0) } ?? .null,
-                          account.externalID.map { .text($0) } ?? .null, .text(groupID), .int(account.createdMs)]),
-            audit(actor, "account.add", account.accountID, "account \(account.accountID) connected (\(account.regions.joined(separator: ", ")))"
-                  + (account.roleARN.map { " through \($0)" } ?? " with the server's own credentials")),
-        ])
+                          account.externalID.map { .text($0) } ?? .null, .text(groupID), .int(account.createdMs), .text(account.mode.rawValue)]),
+            audit(actor, "account.add", account.accountID, "account \(account.accountID) connected (\(account.regions.joined(separator: ", ")))" + how),
+        ] + extra(groupID))
         return account
     }
 
     /// Every connected account.
     public func accounts() async throws(StoreError) -> [AWSAccountRecord] {
-        try await database.query(SQLStatement("SELECT account_id, regions, role_arn, external_id, group_id, created_ms, synced_ms, sync_error FROM accounts ORDER BY account_id")).map {
+        try await database.query(SQLStatement("SELECT account_id, regions, role_arn, external_id, group_id, created_ms, synced_ms, sync_error, mode FROM accounts ORDER BY account_id")).map {
             AWSAccountRecord(accountID: $0.text(0) ?? "", regions: Self.strings($0.text(1)), roleARN: $0.text(2), externalID: $0.text(3), groupID: $0.text(4),
-                             createdMs: $0.int(5), syncedMs: $0[6].int, syncError: $0.text(7))
+                             createdMs: $0.int(5), syncedMs: $0[6].int, syncError: $0.text(7), mode: AccountMode(rawValue: $0.text(8) ?? "") ?? .direct)
         }
     }
 
@@ -112,6 +128,9 @@ extension ServerStore {
     public func deleteAccount(_ id: String, actor: String) async throws(StoreError) -> Bool {
         guard try await database.first(SQLStatement("SELECT account_id FROM accounts WHERE account_id = ?", [.text(id)])) != nil else { return false }
         _ = try await database.transaction([
+            // An agent's token dies with its account.
+            SQLStatement("UPDATE tokens SET revoked_ms = ? WHERE role = 'agent' AND revoked_ms IS NULL AND group_id = (SELECT group_id FROM accounts WHERE account_id = ?)",
+                         [.int(Timestamps.nowMs()), .text(id)]),
             SQLStatement("DELETE FROM functions WHERE account_id = ?", [.text(id)]),
             SQLStatement("DELETE FROM accounts WHERE account_id = ?", [.text(id)]),
             audit(actor, "account.delete", id, "account \(id) disconnected; its functions were not changed"),

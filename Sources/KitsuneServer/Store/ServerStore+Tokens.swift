@@ -74,7 +74,7 @@ extension ServerStore {
         guard let group = try await group(id) else { return nil }
         let token = TokenSecret.generate()
         _ = try await database.transaction([
-            SQLStatement("UPDATE tokens SET revoked_ms = ? WHERE group_id = ? AND functions IS NULL AND revoked_ms IS NULL",
+            SQLStatement("UPDATE tokens SET revoked_ms = ? WHERE group_id = ? AND functions IS NULL AND role = 'ingest' AND revoked_ms IS NULL",
                          [.int(Timestamps.nowMs()), .text(id)]),
             insertToken(token, role: .ingest, name: "group \(group.name)", groupID: id, functions: nil, actor: actor),
             audit(actor, "group.rotate", id, "group token rotated; the previous one is revoked"),
@@ -140,7 +140,7 @@ extension ServerStore {
                          functions: row.text(4).flatMap { try? JSONDecoder().decode([FunctionScope].self, from: Data($0.utf8)) })
     }
 
-    private func insertToken(_ token: TokenSecret, role: Role, name: String, groupID: String?, functions: [FunctionScope]?, actor: String) -> SQLStatement {
+    func insertToken(_ token: TokenSecret, role: Role, name: String, groupID: String?, functions: [FunctionScope]?, actor: String) -> SQLStatement {
         let scope = functions.flatMap { try? JSONEncoder().encode($0) }.map { SQLValue.text(String(decoding: $0, as: UTF8.self)) } ?? .null
         return SQLStatement("INSERT INTO tokens (id, secret_hash, role, name, group_id, functions, created_ms, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             [.text(token.id), .text(token.hash), .text(role.rawValue), .text(name), groupID.map { .text($0) } ?? .null,

@@ -47,7 +47,7 @@ mkdir -p "$work/full" "$work/nocounts"
 sqlite3 "$work/nocounts/kitsune.sqlite3" "DROP TRIGGER events_count_insert; DROP TRIGGER events_count_delete;"
 compare sqlite full "--data $work/full" no-rollups "--data $work/nocounts"
 
-start_postgres full
+start_postgres complete
 url="postgres://kitsune@127.0.0.1:$pg_port"
 # without DDL DB: a fresh database, migrated, then DDL run on it.
 without() {
@@ -57,5 +57,5 @@ without() {
 }
 without nocounts "DROP TRIGGER events_count_insert ON events; DROP TRIGGER events_count_delete ON events;"
 without notrgm "DROP INDEX events_search_trgm;"
-compare postgresql full "--database $url/full?sslmode=disable" no-rollups "--database $url/nocounts?sslmode=disable"
-compare postgresql full "--database $url/full?sslmode=disable" no-trigram "--database $url/notrgm?sslmode=disable"
+compare postgresql full "--database $url/complete?sslmode=disable" no-rollups "--database $url/nocounts?sslmode=disable"
+compare postgresql full "--database $url/complete?sslmode=disable" no-trigram "--database $url/notrgm?sslmode=disable"

@@ -38,6 +38,27 @@ usage: kitsune-enforcer [--policy FILE] [--mode enforce|audit|learn] [--package 
 
 """
 
+/// Started as the Lambda layer's exec wrapper: `/opt/kitsune/wrapper` is a symbolic link to this
+/// binary (`AWS_LAMBDA_EXEC_WRAPPER` names it), so the runtime's command line comes as it is, with
+/// no `/bin/sh` script in between. The policy is the layer's, `policy.yaml` in the parent of the
+/// directory this binary is in (`/opt/kitsune/bin/kitsune-enforcer` → `/opt/kitsune/policy.yaml`):
+/// found from `/proc/self/exe`, not from `argv[0]`, which the caller chooses.
+func execWrapperOptions(_ argv: [Bytes], ownDirectory: () -> Bytes?) throws(UsageError) -> Options? {
+    guard let program = argv.first else { return nil }
+    let name = program.lastIndex(of: 47).map { Bytes(program[(program.index(after: $0))...]) } ?? program
+    guard name == Bytes(literal: "wrapper") else { return nil }
+    guard let dir = ownDirectory(), let slash = dir.lastIndex(of: 47) else {
+        throw UsageError(Bytes(literal: "started as the layer's wrapper, but /proc/self/exe cannot be read to find its policy"))
+    }
+    guard argv.count > 1 else {
+        throw UsageError(Bytes(literal: "started as the layer's wrapper with no command: AWS_LAMBDA_EXEC_WRAPPER passes the runtime's command line"))
+    }
+    var o = Options()
+    o.policyFile = Bytes(dir[..<slash]) + Bytes(literal: "/policy.yaml")
+    o.commandIndex = 1
+    return o
+}
+
 /// Parse `argv` (index 0 is the program).
 func parseArguments(_ argv: [Bytes]) throws(UsageError) -> Options {
     var o = Options()

@@ -6,7 +6,9 @@ func runEnforcer() -> Int32 {
     var profile = InitProfile.start()
     let argv = processArguments()
     let options: Options
-    do { options = try parseArguments(argv) } catch {
+    do throws(UsageError) {
+        if let wrapper = try execWrapperOptions(argv, ownDirectory: ownDirectory) { options = wrapper } else { options = try parseArguments(argv) }
+    } catch {
         complain(error.message)
         return 2
     }

@@ -135,7 +135,8 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     started.int("command_pid", Int(child))
     started.strings("command", redactingCredentials(commandArgv, policy.credentialValues))
     if let s = launch.handle { started.int("sidecar_pid", Int(s.pid)) }
-    started.bool("runtime_relay", sink.invocation != nil)
+    started.bool("runtime_relay", sink.requestIDSource == .relay)
+    started.string("request_ids", sink.requestIDSource.name)
     if let s = shipper { started.string("events_url", s.url.text) }
     describe(&started, kernel: kernel, plan: plan, config: config, syncWakeup: syncWakeup)
     containerFields(&started, started: true)

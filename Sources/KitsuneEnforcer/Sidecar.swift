@@ -10,6 +10,8 @@ import CKitsuneSys
 /// Everything the sidecar is given at fork time.
 struct SidecarSetup {
     var relay: RuntimeRelay?
+    /// Request ids from the Extensions API's INVOKE events, when there is no relay (``InvocationWatch``).
+    var invocations: InvocationWatch?
     var watch: HoneypotWatch?
     var shipper: EventShipper?
     /// Read end of the event copies written by the supervisor (end of file: nobody left to protect).
@@ -58,6 +60,7 @@ extension SidecarSetup {
     mutating func run() -> Never {
         var pending: Bytes = []
         let standalone = relay == nil           // no invocation edges: ship as events arrive
+        if let v = invocations, !v.next() { v.close(); invocations = nil }
         scratch = Bytes(repeating: 0, count: 16384)
         // The poll set, rebuilt in place each round (no allocation once it has grown). The relay's
         // connections come first and the event pipe and the decoy watch last: poll(2) looks at them
@@ -76,6 +79,8 @@ extension SidecarSetup {
             let relayEnd = fds.count
             fds.append(events)
             if let w = watch { fds.append(w.fd) }
+            let invocationSlot = fds.count
+            if let v = invocations { fds.append(v.fd) }
             while wanted.count < fds.count { wanted.append(1) }
             while wanted.count > fds.count { wanted.removeLast() }
             rev.removeAll(keepingCapacity: true)
@@ -90,6 +95,16 @@ extension SidecarSetup {
                 if standalone { shipper?.flush(errors: sink) }
             }
             if watch != nil && rev[relayEnd + 1] != 0 { drainWatch() ; if standalone { shipper?.flush(errors: sink) } }
+            if var v = invocations, rev[invocationSlot] != 0 {
+                invocations = nil
+                if v.pump({ handle($0, &pending) }) {
+                    invocations = v
+                } else {
+                    // No more request ids: events say none rather than a stale one.
+                    v.close()
+                    sink.invocation?.write([])
+                }
+            }
             guard var rl = relay else { continue }
             relay = nil                          // moved out while it is pumped (no copy of its buffer)
             if rev[relayBase] & 1 != 0 { rl.accept() }
@@ -191,31 +206,46 @@ func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventSh
     let planted = policy.honeypot.isEnabled ? plantHoneypots(&policy) : PlantedHoneypots()
     env += planted.environment
     var relay: RuntimeRelay?
+    var invocations: InvocationWatch?
     let apiVar = Bytes(literal: "AWS_LAMBDA_RUNTIME_API")
-    if let api = environment("AWS_LAMBDA_RUNTIME_API"), environment("KITSUNE_RUNTIME_RELAY") != Bytes(literal: "off") {
+    let choice = environment("KITSUNE_RUNTIME_RELAY")
+    if let api = environment("AWS_LAMBDA_RUNTIME_API"), choice != Bytes(literal: "off") {
         guard let (ip, port) = RuntimeRelay.upstream(api) else {
             return (nil, Bytes(literal: "AWS_LAMBDA_RUNTIME_API=") + api + Bytes(literal: ": expected HOST:PORT with an IPv4 host"))
         }
-        var listenPort: Int32 = 0
-        let l = ks_tcp_listen_loopback(&listenPort)
-        if l < 0 { return (nil, Bytes(literal: "cannot listen on 127.0.0.1 for the Runtime API relay: ") + errorText(-l)) }
-        relay = RuntimeRelay(listener: l, upstreamIP: ip, upstreamPort: port)
-        env = env.map { $0.hasPrefix(apiVar + [61]) ? apiVar + Bytes(literal: "=127.0.0.1:") + decimalBytes(Int(listenPort)) : $0 }
+        // `KITSUNE_RUNTIME_RELAY=extension`: the request ids come from INVOKE events beside the
+        // function, whose own bytes go straight to the API (its response reaches the caller without
+        // crossing the sidecar). Not with a shipper, which must hold a response back until the events
+        // it caused are delivered; and the relay takes over when the Extensions API refuses.
+        if shipper == nil && choice == Bytes(literal: "extension") {
+            invocations = InvocationWatch.register(ip: ip, port: port, host: api, timeoutMs: 2000)
+        }
+        if invocations == nil {
+            var listenPort: Int32 = 0
+            let l = ks_tcp_listen_loopback(&listenPort)
+            if l < 0 { return (nil, Bytes(literal: "cannot listen on 127.0.0.1 for the Runtime API relay: ") + errorText(-l)) }
+            relay = RuntimeRelay(listener: l, upstreamIP: ip, upstreamPort: port)
+            env = env.map { $0.hasPrefix(apiVar + [61]) ? apiVar + Bytes(literal: "=127.0.0.1:") + decimalBytes(Int(listenPort)) : $0 }
+        }
     }
     let watch = HoneypotWatch(files: planted.files)
-    guard relay != nil || watch != nil || shipper != nil else { return (SidecarLaunch(handle: nil, environment: env), []) }
+    guard relay != nil || invocations != nil || watch != nil || shipper != nil else { return (SidecarLaunch(handle: nil, environment: env), []) }
     var pipe: [Int32] = [0, 0]
     guard pipe.withUnsafeMutableBufferPointer({ ks_pipe($0.baseAddress) }) == 0 else { return (nil, Bytes(literal: "pipe failed")) }
     _ = ks_set_nonblock(pipe[0])
     _ = ks_set_nonblock(pipe[1])
-    let invocation = relay != nil ? SharedText() : nil
+    let invocation = relay != nil || invocations != nil ? SharedText() : nil
     var own = sink
     own.invocation = invocation
-    let setup = SidecarSetup(relay: relay, watch: watch, shipper: shipper, events: pipe[0], sink: own)
+    let setup = SidecarSetup(relay: relay, invocations: invocations, watch: watch, shipper: shipper, events: pipe[0], sink: own)
     guard let handle = startSidecar(setup, eventsWriteEnd: pipe[1]) else { return (nil, Bytes(literal: "fork failed")) }
     if let w = watch { _ = ks_close(w.fd) }
     sink.forward = pipe[1]
     sink.invocation = invocation
+    // The supervisor keeps the Extensions API connection open (never reads it): an event waits,
+    // bounded, while an INVOKE is still unread there, so that it names the new invocation.
+    sink.invocationSocket = invocations?.fd ?? -1
+    sink.requestIDSource = invocations != nil ? .extension : (relay != nil ? .relay : .none)
     return (SidecarLaunch(handle: handle, environment: env), [])
 }
 

@@ -68,7 +68,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     // The function's real credentials, to recognise them where they do not belong.
     policy.credentialValues = policy.credentialVariables.compactMap { environment(bytes: $0) }.filter { !$0.isEmpty }
     var sink = initialSink
-    let (launched, launchError) = launchSidecar(policy: &policy, sink: &sink, shipper: shipper)
+    let (launched, launchError) = launchSidecar(policy: &policy, sink: &sink, shipper: shipper, profile: &profile)
     guard let launch = launched else { complain(launchError); return 2 }
     profile?.mark("sidecar")
     let judge = ExecJudge(policy: policy, manifest: config.manifest)

@@ -195,7 +195,8 @@ struct SidecarLaunch {
 /// Plant the honeypots, then start the sidecar if anything needs it (a relay when the Runtime API is
 /// in the environment, a watch on decoy files, a shipper). `sink` gains the event pipe and the
 /// invocation page. Returns nil (with a message) when a configured part cannot be set up.
-func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventShipper?) -> (SidecarLaunch?, Bytes) {
+func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventShipper?,
+                   profile: inout InitProfile?) -> (SidecarLaunch?, Bytes) {
     var env: [Bytes] = []
     if let envp = ks_envp() {
         var i = 0
@@ -205,6 +206,7 @@ func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventSh
     env.removeAll { $0.hasPrefix(Bytes(literal: "KITSUNE_EVENTS_TOKEN=")) }
     let planted = policy.honeypot.isEnabled ? plantHoneypots(&policy) : PlantedHoneypots()
     env += planted.environment
+    profile?.mark("honeypots")
     var relay: RuntimeRelay?
     var invocations: InvocationWatch?
     let apiVar = Bytes(literal: "AWS_LAMBDA_RUNTIME_API")
@@ -228,6 +230,7 @@ func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventSh
             env = env.map { $0.hasPrefix(apiVar + [61]) ? apiVar + Bytes(literal: "=127.0.0.1:") + decimalBytes(Int(listenPort)) : $0 }
         }
     }
+    profile?.mark("runtime_api")
     let watch = HoneypotWatch(files: planted.files)
     guard relay != nil || invocations != nil || watch != nil || shipper != nil else { return (SidecarLaunch(handle: nil, environment: env), []) }
     var pipe: [Int32] = [0, 0]
@@ -238,6 +241,7 @@ func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventSh
     var own = sink
     own.invocation = invocation
     let setup = SidecarSetup(relay: relay, invocations: invocations, watch: watch, shipper: shipper, events: pipe[0], sink: own)
+    profile?.mark("watch")
     guard let handle = startSidecar(setup, eventsWriteEnd: pipe[1]) else { return (nil, Bytes(literal: "fork failed")) }
     if let w = watch { _ = ks_close(w.fd) }
     sink.forward = pipe[1]

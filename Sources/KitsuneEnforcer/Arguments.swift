@@ -41,20 +41,31 @@ usage: kitsune-enforcer [--policy FILE] [--mode enforce|audit|learn] [--package 
 /// Started as the Lambda layer's exec wrapper: `/opt/kitsune/wrapper` is a symbolic link to this
 /// binary (`AWS_LAMBDA_EXEC_WRAPPER` names it), so the runtime's command line comes as it is, with
 /// no `/bin/sh` script in between. The policy is the layer's, `policy.yaml` in the parent of the
-/// directory this binary is in (`/opt/kitsune/bin/kitsune-enforcer` → `/opt/kitsune/policy.yaml`):
-/// found from `/proc/self/exe`, not from `argv[0]`, which the caller chooses.
-func execWrapperOptions(_ argv: [Bytes], ownDirectory: () -> Bytes?) throws(UsageError) -> Options? {
+/// directory this binary is in (`/opt/kitsune/bin/kitsune-enforcer` → `/opt/kitsune/policy.yaml`;
+/// beside it when the binary itself is named `wrapper`): found from `/proc/self/exe`, not from
+/// `argv[0]`, which the caller chooses.
+func execWrapperOptions(_ argv: [Bytes], ownExecutable: () -> Bytes?) throws(UsageError) -> Options? {
     guard let program = argv.first else { return nil }
     let name = program.lastIndex(of: 47).map { Bytes(program[(program.index(after: $0))...]) } ?? program
     guard name == Bytes(literal: "wrapper") else { return nil }
-    guard let dir = ownDirectory(), let slash = dir.lastIndex(of: 47) else {
+    guard let exe = ownExecutable(), let slash = exe.lastIndex(of: 47) else {
         throw UsageError(Bytes(literal: "started as the layer's wrapper, but /proc/self/exe cannot be read to find its policy"))
+    }
+    // The link resolves to …/kitsune/bin/kitsune-enforcer: the policy is in the parent directory. A
+    // copy of the binary named `wrapper` (an extraction that does not keep links) has it beside it.
+    let base = Bytes(exe[..<slash])
+    var root = base
+    if Bytes(exe[(slash + 1)...]) != Bytes(literal: "wrapper") {
+        guard let up = base.lastIndex(of: 47) else {
+            throw UsageError(Bytes(literal: "started as the layer's wrapper from ") + exe + Bytes(literal: ": no parent directory to find its policy in"))
+        }
+        root = Bytes(base[..<up])
     }
     guard argv.count > 1 else {
         throw UsageError(Bytes(literal: "started as the layer's wrapper with no command: AWS_LAMBDA_EXEC_WRAPPER passes the runtime's command line"))
     }
     var o = Options()
-    o.policyFile = Bytes(dir[..<slash]) + Bytes(literal: "/policy.yaml")
+    o.policyFile = root + Bytes(literal: "/policy.yaml")
     o.commandIndex = 1
     return o
 }

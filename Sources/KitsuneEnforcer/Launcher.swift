@@ -7,7 +7,7 @@ func runEnforcer() -> Int32 {
     let argv = processArguments()
     let options: Options
     do throws(UsageError) {
-        if let wrapper = try execWrapperOptions(argv, ownDirectory: ownDirectory) { options = wrapper } else { options = try parseArguments(argv) }
+        if let wrapper = try execWrapperOptions(argv, ownExecutable: { readLink(Bytes(literal: "/proc/self/exe")) }) { options = wrapper } else { options = try parseArguments(argv) }
     } catch {
         complain(error.message)
         return 2

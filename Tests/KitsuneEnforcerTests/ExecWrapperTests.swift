@@ -61,6 +61,15 @@ final class ExecWrapperTests: XCTestCase {
         let none = try run([bad.appendingPathComponent("wrapper").path])
         XCTAssertEqual(none.status, 2)
         XCTAssertTrue(none.stderr.contains("no command"), none.stderr)
+        // A copy named `wrapper` (an extraction that does not keep links) reads the policy beside it.
+        let copy = try layer(policy: nil)
+        try FileManager.default.removeItem(at: copy.appendingPathComponent("wrapper"))
+        try f.install(f.enforcer, as: copy.appendingPathComponent("wrapper").path)
+        try f.write("version: 1\nmode: audit\npackage: [\(f.package.path)]\n", to: copy.appendingPathComponent("policy.yaml").path, mode: 0o644)
+        let c = try run([copy.appendingPathComponent("wrapper").path, "/bin/echo", "RAN"])
+        XCTAssertEqual(c.status, 0, c.stderr)
+        XCTAssertEqual(c.stdout, "RAN\n", c.stderr)
+        XCTAssertTrue(c.stderr.contains("\"mode\":\"audit\""), c.stderr)
         // Any other name is the ordinary command line.
         let plain = try run([bad.appendingPathComponent("bin/kitsune-enforcer").path, "--version"])
         XCTAssertEqual(plain.status, 0, plain.stderr)

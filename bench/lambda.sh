@@ -33,7 +33,7 @@ sleep 0.5; port=$(head -1 "$work/collector.port")
 sample() {
   while :; do
     for s in /proc/[0-9]*/status; do
-      grep -q '^Name:.*kitsune-enforc' "$s" 2>/dev/null || continue
+      grep -Eq '^Name:\s*(kitsune-enforc|wrapper)$' "$s" 2>/dev/null || continue   # the layer starts it as /opt/kitsune/wrapper
       awk -v pid="${s//[^0-9]/}" '/^VmHWM|^RssAnon|^RssFile/ {print pid, $1, $2}' "$s" 2>/dev/null
     done
     sleep 0.05

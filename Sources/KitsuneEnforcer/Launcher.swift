@@ -102,6 +102,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     }
     profile?.mark("filter")
     setup.profileOrigin = profile?.origin
+    setup.sidecarReady = launch.ready
     let child = ks_fork()
     if child < 0 { complain(Bytes(literal: "fork: ") + errorText(-child)); return 2 }
     if child == 0 {
@@ -109,6 +110,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
         enterSandbox(setup, command: command, argv: ks_argv()! + argvOffset)
     }
     _ = ks_close(pair[1])
+    if launch.ready >= 0 { _ = ks_close(launch.ready) }
     // Same-uid processes may not ptrace us or read our memory. Only after the fork: the flag is
     // inherited, and a non-dumpable child could not be inspected before its first exec.
     _ = ks_set_dumpable(0)

@@ -12,6 +12,10 @@ struct SidecarSetup {
     var relay: RuntimeRelay?
     /// Request ids from the Extensions API's INVOKE events, when there is no relay (``InvocationWatch``).
     var invocations: InvocationWatch?
+    /// The decoy files: written (``PlantedHoneypots/toWrite``) and watched by the sidecar as it starts.
+    var decoys = PlantedHoneypots()
+    /// Write end of the pipe the command waits on before its exec: closed once the decoys are watched.
+    var ready: Int32 = -1
     var watch: HoneypotWatch?
     var shipper: EventShipper?
     /// Read end of the event copies written by the supervisor (end of file: nobody left to protect).
@@ -40,6 +44,7 @@ func startSidecar(_ setup: SidecarSetup, eventsWriteEnd: Int32) -> SidecarHandle
         loop.run()
     }
     if let r = setup.relay { _ = ks_close(r.listener) }
+    if setup.ready >= 0 { _ = ks_close(setup.ready) }
     _ = ks_close(setup.events)
     return SidecarHandle(pid: pid, events: eventsWriteEnd)
 }
@@ -58,6 +63,12 @@ func stopSidecar(_ s: SidecarHandle, timeoutMs: Int) {
 extension SidecarSetup {
     /// The sidecar's poll loop. Never returns.
     mutating func run() -> Never {
+        // Decoy files first (file-system metadata writes, done here beside the command's start rather
+        // than before it), then their watch; only then the relay's first accept, the extension's
+        // first request for an event, or (with neither) the end of file the command's exec waits for.
+        for d in decoys.toWrite { _ = plantFile(d.path, content: d.content) }
+        watch = HoneypotWatch(files: decoys.files)
+        if ready >= 0 { _ = ks_close(ready); ready = -1 }
         var pending: Bytes = []
         let standalone = relay == nil           // no invocation edges: ship as events arrive
         if let v = invocations, !v.next() { v.close(); invocations = nil }
@@ -190,6 +201,8 @@ struct SidecarLaunch {
     var handle: SidecarHandle?
     /// The command's environment: the enforcer's own, with the relay's address and the decoys.
     var environment: [Bytes]
+    /// Read end of the sidecar's ready pipe (end of file: the decoy files are planted and watched), or -1.
+    var ready: Int32 = -1
 }
 
 /// Plant the honeypots, then start the sidecar if anything needs it (a relay when the Runtime API is
@@ -231,8 +244,9 @@ func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventSh
         }
     }
     profile?.mark("runtime_api")
-    let watch = HoneypotWatch(files: planted.files)
-    guard relay != nil || invocations != nil || watch != nil || shipper != nil else { return (SidecarLaunch(handle: nil, environment: env), []) }
+    guard relay != nil || invocations != nil || !planted.files.isEmpty || shipper != nil else {
+        return (SidecarLaunch(handle: nil, environment: env), [])
+    }
     var pipe: [Int32] = [0, 0]
     guard pipe.withUnsafeMutableBufferPointer({ ks_pipe($0.baseAddress) }) == 0 else { return (nil, Bytes(literal: "pipe failed")) }
     _ = ks_set_nonblock(pipe[0])
@@ -240,17 +254,24 @@ func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventSh
     let invocation = relay != nil || invocations != nil ? SharedText() : nil
     var own = sink
     own.invocation = invocation
-    let setup = SidecarSetup(relay: relay, invocations: invocations, watch: watch, shipper: shipper, events: pipe[0], sink: own)
+    // The sidecar writes the decoy files as it starts, off the command's way. Before the first
+    // invocation they exist and are watched: the relay accepts the runtime's first connection, and the
+    // extension asks for its first event, only after. Without either, the command's exec waits.
+    var ready: [Int32] = [-1, -1]
+    if !planted.files.isEmpty && relay == nil && invocations == nil {
+        guard ready.withUnsafeMutableBufferPointer({ ks_pipe($0.baseAddress) }) == 0 else { return (nil, Bytes(literal: "pipe failed")) }
+    }
+    let setup = SidecarSetup(relay: relay, invocations: invocations, decoys: planted, ready: ready[1], watch: nil,
+                             shipper: shipper, events: pipe[0], sink: own)
     profile?.mark("watch")
     guard let handle = startSidecar(setup, eventsWriteEnd: pipe[1]) else { return (nil, Bytes(literal: "fork failed")) }
-    if let w = watch { _ = ks_close(w.fd) }
     sink.forward = pipe[1]
     sink.invocation = invocation
     // The supervisor keeps the Extensions API connection open (never reads it): an event waits,
     // bounded, while an INVOKE is still unread there, so that it names the new invocation.
     sink.invocationSocket = invocations?.fd ?? -1
     sink.requestIDSource = invocations != nil ? .extension : (relay != nil ? .relay : .none)
-    return (SidecarLaunch(handle: handle, environment: env), [])
+    return (SidecarLaunch(handle: handle, environment: env, ready: ready[0]), [])
 }
 
 /// Free what ``cStringArray(_:)`` allocated.

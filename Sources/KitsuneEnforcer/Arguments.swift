@@ -38,12 +38,12 @@ usage: kitsune-enforcer [--policy FILE] [--mode enforce|audit|learn] [--package 
 
 """
 
-/// Started as the Lambda layer's exec wrapper: `/opt/kitsune/wrapper` is a symbolic link to this
-/// binary (`AWS_LAMBDA_EXEC_WRAPPER` names it), so the runtime's command line comes as it is, with
-/// no `/bin/sh` script in between. The policy is the layer's, `policy.yaml` in the parent of the
-/// directory this binary is in (`/opt/kitsune/bin/kitsune-enforcer` → `/opt/kitsune/policy.yaml`;
-/// beside it when the binary itself is named `wrapper`): found from `/proc/self/exe`, not from
-/// `argv[0]`, which the caller chooses.
+/// Started as the Lambda layer's exec wrapper: `/opt/kitsune/wrapper` is a copy of this binary
+/// (`AWS_LAMBDA_EXEC_WRAPPER` names it), so the runtime's command line comes as it is, with no
+/// `/bin/sh` script in between. The policy is the layer's `policy.yaml` beside the binary when it
+/// is itself named `wrapper` (`/opt/kitsune/wrapper` → `/opt/kitsune/policy.yaml`), else in the
+/// parent of its directory (a link `wrapper` → `bin/kitsune-enforcer`): found from
+/// `/proc/self/exe`, not from `argv[0]`, which the caller chooses.
 func execWrapperOptions(_ argv: [Bytes], ownExecutable: () -> Bytes?) throws(UsageError) -> Options? {
     guard let program = argv.first else { return nil }
     let name = program.lastIndex(of: 47).map { Bytes(program[(program.index(after: $0))...]) } ?? program

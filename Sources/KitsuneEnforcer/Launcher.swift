@@ -37,7 +37,7 @@ func runEnforcer() -> Int32 {
         shipper = EventShipper(url: url, token: environment("KITSUNE_EVENTS_TOKEN"), timeoutMs: max(100, min(timeout, 30_000)))
         shipper?.instanceID = sink.instance?.id
         if url.tls {
-            let helper = (ownDirectory() ?? []) + Bytes(literal: "/kitsune-ship")
+            let helper = shipHelperPath()
             guard withCPath(helper, { ks_access_x($0) }) == 0 else {
                 complain(Bytes(literal: "KITSUNE_EVENTS_URL=") + text + Bytes(literal: ": https needs the kitsune-ship helper next to the enforcer (") + helper + Bytes(literal: "), and it is missing"))
                 return 2

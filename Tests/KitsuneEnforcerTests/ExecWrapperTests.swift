@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
 
-/// Started by the name `wrapper` (the Lambda layer's `/opt/kitsune/wrapper`, a symbolic link to the
-/// enforcer that AWS_LAMBDA_EXEC_WRAPPER names), the enforcer takes the runtime's command line as it
+/// Started by the name `wrapper` (the Lambda layer's `/opt/kitsune/wrapper`, a copy of the enforcer
+/// that AWS_LAMBDA_EXEC_WRAPPER names, or a symbolic link to it), the enforcer takes the runtime's command line as it
 /// is and the policy beside its own directory: no `/bin/sh` script in between.
 final class ExecWrapperTests: XCTestCase {
     let f = EnforcerFixture.shared

@@ -6,9 +6,9 @@ import Foundation
 /// ```
 /// kitsune/bin/kitsune-enforcer   the static enforcer
 /// kitsune/bin/kitsune-ship        the static HTTPS helper for events (when built next to the enforcer)
-/// kitsune/wrapper                 AWS_LAMBDA_EXEC_WRAPPER: a symbolic link to bin/kitsune-enforcer, which,
-///                                 started by that name, protects the runtime's command line with the
-///                                 policy beside it (no /bin/sh script to exec first: a shorter cold start)
+/// kitsune/wrapper                 AWS_LAMBDA_EXEC_WRAPPER: a copy of the enforcer, which, started by that
+///                                 name, protects the runtime's command line with the policy beside it
+///                                 (no /bin/sh script to exec first: a shorter cold start)
 /// kitsune/policy.yaml             the baked policy (validated with the enforcer's own parser)
 /// ```
 public enum LayerBuilder {
@@ -53,7 +53,8 @@ public enum LayerBuilder {
             entries.append(ZipWriter.Entry(path: "kitsune/bin/kitsune-ship", data: ship, mode: 0o755))
         }
         entries.append(ZipWriter.Entry(path: "kitsune/policy.yaml", data: policyData, mode: 0o644))
-        entries.append(.symbolicLink(path: "kitsune/wrapper", target: "bin/kitsune-enforcer"))
+        // The enforcer itself, a second copy (not a link: every zip extractor keeps a regular file).
+        entries.append(ZipWriter.Entry(path: "kitsune/wrapper", data: enforcerData, mode: 0o755))
         return entries
     }
 
@@ -94,11 +95,6 @@ public enum LayerBuilder {
         for entry in try entries(enforcer: enforcer, policy: policy) {
             let url = directory.appendingPathComponent(entry.path)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            if entry.symbolicLink {
-                try? FileManager.default.removeItem(at: url)
-                try FileManager.default.createSymbolicLink(atPath: url.path, withDestinationPath: String(decoding: entry.data, as: UTF8.self))
-                continue
-            }
             try entry.data.write(to: url)
             chmod(url.path, mode_t(entry.mode))
         }

@@ -10,21 +10,11 @@ public struct ZipWriter {
         public var data: Data
         /// Unix permission bits, e.g. 0o755.
         public var mode: UInt16
-        /// A symbolic link whose target is `data` (relative to the entry's directory), as `unzip` and
-        /// Lambda's layer extraction restore it.
-        public var symbolicLink = false
 
         public init(path: String, data: Data, mode: UInt16) {
             self.path = path
             self.data = data
             self.mode = mode
-        }
-
-        /// A symbolic link at `path` to `target`.
-        public static func symbolicLink(path: String, target: String) -> Entry {
-            var e = Entry(path: path, data: Data(target.utf8), mode: 0o777)
-            e.symbolicLink = true
-            return e
         }
     }
 
@@ -53,12 +43,6 @@ public struct ZipWriter {
         guard !entry.path.hasPrefix("/"), !entry.path.split(separator: "/").contains("..") else {
             throw Failure(description: "refusing to write entry with an unsafe path: \(entry.path)")
         }
-        if entry.symbolicLink {
-            let target = String(decoding: entry.data, as: UTF8.self)
-            guard !target.isEmpty, !target.hasPrefix("/"), !target.split(separator: "/").contains("..") else {
-                throw Failure(description: "refusing to write a symbolic link leaving its directory: \(entry.path) -> \(target)")
-            }
-        }
         let crc = entry.data.withUnsafeBytes { UInt32(crc32(0, $0.bindMemory(to: Bytef.self).baseAddress, uInt($0.count))) }
         let deflated = try Self.deflate(entry.data)
         let stored = deflated.count >= entry.data.count
@@ -71,7 +55,7 @@ public struct ZipWriter {
         local.append(Self.le16(UInt16(name.count))); local.append(Self.le16(0)); local.append(name)
         try addRaw(localHeader: local, body: body, name: name, versionNeeded: 20, flags: 0x0800, method: method,
                    dosTime: 0, dosDate: 0x21, crc: crc, compressedSize: body.count, size: entry.data.count,
-                   externalAttributes: (UInt32(entry.symbolicLink ? 0o120000 : 0o100000) | UInt32(entry.mode & 0o7777)) << 16)
+                   externalAttributes: (UInt32(0o100000) | UInt32(entry.mode & 0o7777)) << 16)
     }
 
     /// Append an entry whose local header and (possibly compressed) body are given as they are, for

@@ -2,7 +2,8 @@
 # Where the layer's Init Duration (cold start) goes, piece by piece, all sides alternated in one run
 # (local emulator, AWS's awslambdaric for Python; Node's own runtime client when /usr/bin/node exists):
 #   bare     — no layer;
-#   wrapper  — a layer whose AWS_LAMBDA_EXEC_WRAPPER is only `exec "$@"` (/bin/sh): the wrapper script;
+#   wrapper  — a layer whose AWS_LAMBDA_EXEC_WRAPPER is only `exec "$@"` (/bin/sh): what an exec
+#              wrapper script costs (the layer's own wrapper is the enforcer binary, no script);
 #   enforcer — the layer with a policy without honeypot files and KITSUNE_RUNTIME_RELAY=off: the
 #              enforcer with no sidecar;
 #   layer    — the layer as shipped (enforcer, sidecar: Runtime API relay and decoy-file watch).
@@ -80,7 +81,7 @@ for rt in runtimes:
     print(f"[{rt}] Init Duration median: bare {b:.1f} ms, wrapper {w:.1f}, enforcer {e:.1f}, layer {l:.1f} "
           f"(n={len(init['bare'])}/{len(init['wrapper'])}/{len(init['enforcer'])}/{len(init['layer'])})")
     print(f"[{rt}]   wrapper script (/bin/sh exec \"$@\")        {w - b:+.1f} ms")
-    print(f"[{rt}]   enforcer, no sidecar (beyond the wrapper) {e - w:+.1f} ms")
+    print(f"[{rt}]   enforcer, no sidecar                      {e - b:+.1f} ms")
     print(f"[{rt}]   sidecar: relay + decoy watch               {l - e:+.1f} ms")
     print(f"[{rt}]   layer in all                               {l - b:+.1f} ms")
     for side in ("enforcer", "layer"):

@@ -4,17 +4,21 @@
 # Init Duration (cold start), and memory, in alternating rounds of
 #   bare   — no layer;
 #   layer  — the layer's default policy (enforcer, Runtime API relay, honeypots);
-#   ship   — the layer with KITSUNE_EVENTS_URL set (a loopback collector): benign invocations must
+#   extension — the layer with KITSUNE_RUNTIME_RELAY=extension: request ids from the Extensions API's
+#            INVOKE events, no relay in the function's path;
+#   ship   — the layer with KITSUNE_EVENTS_URL set (a loopback collector; the relay holds a response back
+#            until the events it caused are delivered): benign invocations must
 #            post nothing, so this should cost the same as `layer`;
 #   norelay — the layer with KITSUNE_RUNTIME_RELAY=off: what the request-id relay itself costs.
 # Init Duration is also sampled over extra cold starts (COLD, default 10 per side, one invocation each).
-#   bench/lambda.sh [INVOCATIONS_PER_ROUND] [ROUNDS]      (needs root, like the emulator)
+#   bench/lambda.sh [INVOCATIONS_PER_ROUND] [ROUNDS] [COLD] [BUILD]   (needs root, like the emulator;
+#            BUILD release (default) or debug: the emulator's build, the enforcer is always -Osize)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-1000}; rounds=${2:-3}; cold=${3:-10}
-swift build -c release --product kitsune-enforcer >/dev/null
-swift build -c release --product kitsune >/dev/null
-bin=$(swift build -c release --show-bin-path)
+n=${1:-1000}; rounds=${2:-3}; cold=${3:-10}; build=${4:-release}
+swift build -c "$build" --product kitsune-enforcer >/dev/null
+swift build -c "$build" --product kitsune >/dev/null
+bin=$(swift build -c "$build" --show-bin-path)
 work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/fn"
 printf 'def handler(event, context):\n    return {"ok": True}\n' > "$work/fn/app.py"
@@ -29,7 +33,7 @@ sleep 0.5; port=$(head -1 "$work/collector.port")
 sample() {
   while :; do
     for s in /proc/[0-9]*/status; do
-      grep -q '^Name:.*kitsune-enforc' "$s" 2>/dev/null || continue
+      grep -Eq '^Name:\s*(kitsune-enforc|wrapper)$' "$s" 2>/dev/null || continue   # the layer starts it as /opt/kitsune/wrapper
       awk -v pid="${s//[^0-9]/}" '/^VmHWM|^RssAnon|^RssFile/ {print pid, $1, $2}' "$s" 2>/dev/null
     done
     sleep 0.05
@@ -48,6 +52,8 @@ for r in $(seq 1 "$rounds"); do
       "${wrap[@]}" --env "KITSUNE_EVENTS_URL=http://127.0.0.1:$port/events" 2>"$work/ship-$r.log" >/dev/null
   "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 --repeat "$n" \
       "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=off 2>"$work/norelay-$r.log" >/dev/null
+  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 --repeat "$n" \
+      "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=extension 2>"$work/extension-$r.log" >/dev/null
 done
 for c in $(seq 1 "$cold"); do
   "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 2>"$work/bare-cold$c.log" >/dev/null
@@ -56,6 +62,8 @@ for c in $(seq 1 "$cold"); do
       --env "KITSUNE_EVENTS_URL=http://127.0.0.1:$port/events" 2>"$work/ship-cold$c.log" >/dev/null
   "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 "${wrap[@]}" \
       --env KITSUNE_RUNTIME_RELAY=off 2>"$work/norelay-cold$c.log" >/dev/null
+  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 "${wrap[@]}" \
+      --env KITSUNE_RUNTIME_RELAY=extension 2>"$work/extension-cold$c.log" >/dev/null
 done
 kill "$sampler" 2>/dev/null || true
 python3 - "$work" "$rounds" <<'PY'
@@ -75,11 +83,11 @@ def load(kind):
     return dur, init, mem, blocked
 def pct(v, p):
     v = sorted(v); return v[min(len(v) - 1, int(round((len(v) - 1) * p)))]
-sides = {k: load(k) for k in ("bare", "layer", "ship", "norelay")}
+sides = {k: load(k) for k in ("bare", "layer", "extension", "ship", "norelay")}
 b = sides["bare"]
 print(f"kitsune-bench lambda: {len(b[0])} warm invocations per side ({rounds} alternating cold starts each), "
       f"{len(b[1])} cold starts per side for Init Duration, python3.11, no exec")
-for k in ("layer", "ship", "norelay"):
+for k in ("layer", "extension", "ship", "norelay"):
     l = sides[k]
     print(f"[{k}] Duration p50  bare {pct(b[0],.5):.3f} ms  {k} {pct(l[0],.5):.3f} ms  added {pct(l[0],.5)-pct(b[0],.5):+.3f} ms  (target <= 0.05 ms)")
     print(f"[{k}] Duration p99  bare {pct(b[0],.99):.3f} ms  {k} {pct(l[0],.99):.3f} ms  added {pct(l[0],.99)-pct(b[0],.99):+.3f} ms  (target <= 0.5 ms)")

@@ -10,7 +10,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <time.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -63,6 +65,16 @@ int ks_set_io_timeout(int fd, int timeout_ms) {
     struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
     if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) return -errno;
     RET(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv));
+}
+
+int ks_await_drained(int fd, int timeout_ms) {
+    for (int waited = 0;; waited++) {
+        int n = 0;
+        if (ioctl(fd, FIONREAD, &n) < 0) return -errno;
+        if (n == 0 || waited >= timeout_ms * 10) return n;
+        struct timespec step = { .tv_sec = 0, .tv_nsec = 100000 };
+        nanosleep(&step, NULL);
+    }
 }
 
 int ks_set_nonblock(int fd) { RET(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)); }

@@ -38,6 +38,38 @@ usage: kitsune-enforcer [--policy FILE] [--mode enforce|audit|learn] [--package 
 
 """
 
+/// Started as the Lambda layer's exec wrapper: `/opt/kitsune/wrapper` is a copy of this binary
+/// (`AWS_LAMBDA_EXEC_WRAPPER` names it), so the runtime's command line comes as it is, with no
+/// `/bin/sh` script in between. The policy is the layer's `policy.yaml` beside the binary when it
+/// is itself named `wrapper` (`/opt/kitsune/wrapper` → `/opt/kitsune/policy.yaml`), else in the
+/// parent of its directory (a link `wrapper` → `bin/kitsune-enforcer`): found from
+/// `/proc/self/exe`, not from `argv[0]`, which the caller chooses.
+func execWrapperOptions(_ argv: [Bytes], ownExecutable: () -> Bytes?) throws(UsageError) -> Options? {
+    guard let program = argv.first else { return nil }
+    let name = program.lastIndex(of: 47).map { Bytes(program[(program.index(after: $0))...]) } ?? program
+    guard name == Bytes(literal: "wrapper") else { return nil }
+    guard let exe = ownExecutable(), let slash = exe.lastIndex(of: 47) else {
+        throw UsageError(Bytes(literal: "started as the layer's wrapper, but /proc/self/exe cannot be read to find its policy"))
+    }
+    // The link resolves to …/kitsune/bin/kitsune-enforcer: the policy is in the parent directory. A
+    // copy of the binary named `wrapper` (an extraction that does not keep links) has it beside it.
+    let base = Bytes(exe[..<slash])
+    var root = base
+    if Bytes(exe[(slash + 1)...]) != Bytes(literal: "wrapper") {
+        guard let up = base.lastIndex(of: 47) else {
+            throw UsageError(Bytes(literal: "started as the layer's wrapper from ") + exe + Bytes(literal: ": no parent directory to find its policy in"))
+        }
+        root = Bytes(base[..<up])
+    }
+    guard argv.count > 1 else {
+        throw UsageError(Bytes(literal: "started as the layer's wrapper with no command: AWS_LAMBDA_EXEC_WRAPPER passes the runtime's command line"))
+    }
+    var o = Options()
+    o.policyFile = root + Bytes(literal: "/policy.yaml")
+    o.commandIndex = 1
+    return o
+}
+
 /// Parse `argv` (index 0 is the program).
 func parseArguments(_ argv: [Bytes]) throws(UsageError) -> Options {
     var o = Options()

@@ -212,6 +212,15 @@ extension EventShipper {
 }
 
 /// The directory of this executable (`/proc/self/exe`), for its sibling helpers.
+/// `kitsune-ship` beside this binary, or in `bin/` beside it when this binary is the layer's `wrapper`
+/// (a copy of the enforcer at /opt/kitsune/wrapper; the helper is /opt/kitsune/bin/kitsune-ship).
+func shipHelperPath() -> Bytes {
+    let dir = ownDirectory() ?? []
+    let exe = readLink(Bytes(literal: "/proc/self/exe")) ?? []
+    if exe.hasSuffix(Bytes(literal: "/wrapper")) { return dir + Bytes(literal: "/bin/kitsune-ship") }
+    return dir + Bytes(literal: "/kitsune-ship")
+}
+
 func ownDirectory() -> Bytes? {
     guard let exe = readLink(Bytes(literal: "/proc/self/exe")), let slash = exe.lastIndex(of: 47) else { return nil }
     return Bytes(exe[..<slash])

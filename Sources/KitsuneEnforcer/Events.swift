@@ -15,6 +15,24 @@ struct LambdaContext {
     }
 }
 
+/// How the request id of the current invocation is learned.
+enum RequestIDSource {
+    /// Not at all (no Runtime API, or `KITSUNE_RUNTIME_RELAY=off`).
+    case none
+    /// The Runtime API relay (events are shipped before a response leaves).
+    case relay
+    /// INVOKE events of the Extensions API (``InvocationWatch``): nothing in the function's data path.
+    case `extension`
+
+    var name: StaticString {
+        switch self {
+        case .none: return "off"
+        case .relay: return "relay"
+        case .extension: return "extension"
+        }
+    }
+}
+
 /// Where events go.
 struct EventSink {
     let fd: Int32
@@ -26,6 +44,11 @@ struct EventSink {
     var invocation: SharedText?
     /// This run's instance id, event counter and account id (nil: events carry none of them).
     var instance: EventInstance?
+    /// The sidecar's Extensions API connection, held (never read) by the supervisor: an INVOKE still
+    /// unread there names the invocation about to be published (-1: none).
+    var invocationSocket: Int32 = -1
+    /// How request ids are learned (the `started` event's `request_ids`).
+    var requestIDSource: RequestIDSource = .none
 
     /// Open the destination: nil/`stderr` → standard error, `-` → standard output, else a file (append).
     static func open(_ destination: Bytes?, mode: Mode) -> (EventSink?, Bytes) {
@@ -51,6 +74,11 @@ struct EventSink {
         if let v = lambda.functionName { w.string("function_name", v) }
         if let v = lambda.functionVersion { w.string("function_version", v) }
         if let v = lambda.region { w.string("region", v) }
+        if requestID == nil && invocationSocket >= 0 {
+            // Lambda hands out the INVOKE event with the runtime's: an event raised this early in an
+            // invocation waits (at most 20 ms) for the sidecar to take it and publish the new id.
+            _ = ks_await_drained(invocationSocket, 20)
+        }
         if let v = requestID ?? invocation?.read(), !v.isEmpty { w.string("request_id", v) }
     }
 

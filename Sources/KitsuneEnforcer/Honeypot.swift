@@ -8,11 +8,14 @@ import CKitsuneSys
 struct PlantedHoneypots {
     /// `NAME=value` entries to add to the command's environment.
     var environment: [Bytes] = []
-    /// Decoy files to watch (planted now, or already present).
+    /// Decoy files to watch (to be planted, or already present).
     var files: [Bytes] = []
+    /// Decoy files still to write, with their content: the sidecar writes them (and starts watching)
+    /// while the command's sandbox is being set up, and the command is executed only once it has.
+    var toWrite: [(path: Bytes, content: Bytes)] = []
 }
 
-/// Generate the decoy values, write the decoy files, and record both in the policy (so the judge
+/// Generate the decoy values, list the decoy files to write (``PlantedHoneypots/toWrite``), and record both in the policy (so the judge
 /// recognises the values and ignores the variables it planted itself). Real variables are never
 /// replaced: a decoy whose name is already set is skipped.
 func plantHoneypots(_ policy: inout Policy) -> PlantedHoneypots {
@@ -48,9 +51,11 @@ func plantHoneypots(_ policy: inout Policy) -> PlantedHoneypots {
         let content = Bytes(literal: "[default]\naws_access_key_id = ") + id + Bytes(literal: "\naws_secret_access_key = ") + key
             + Bytes(literal: "\nregion = ") + (environment("AWS_REGION") ?? Bytes(literal: "us-east-1")) + [10]
         for file in policy.honeypot.files {
-            if !plantFile(file, content: content) {
+            if let present = existingCredentialValues(file) {
                 // Already there (an earlier start, or the operator's own decoy): its keys are decoys too.
-                for v in credentialValues(file) where !policy.honeypot.values.contains(v) { policy.honeypot.values.append(v) }
+                for v in present where !policy.honeypot.values.contains(v) { policy.honeypot.values.append(v) }
+            } else {
+                planted.toWrite.append((file, content))
             }
             planted.files.append(file)
         }
@@ -73,9 +78,13 @@ func sdkCredentialFiles() -> [Bytes] {
 }
 
 /// The values of `key = value` lines of an AWS credentials file (bounded; never through a symlink).
-func credentialValues(_ path: Bytes) -> [Bytes] {
+func credentialValues(_ path: Bytes) -> [Bytes] { existingCredentialValues(path) ?? [] }
+
+/// ``credentialValues(_:)`` of a file that exists (or is a symbolic link: never planted over); nil
+/// when there is nothing at `path` (or it cannot be opened).
+func existingCredentialValues(_ path: Bytes) -> [Bytes]? {
     let fd = withCPath(path) { ks_open($0, ks_o_rdonly() | ks_o_nofollow() | ks_o_cloexec(), 0) }
-    guard fd >= 0 else { return [] }
+    guard fd >= 0 else { return -fd == ks_errno_enoent() ? nil : [] }
     defer { _ = ks_close(fd) }
     var buf = Bytes(repeating: 0, count: 8192)
     let n = buf.withUnsafeMutableBufferPointer { ks_read(fd, $0.baseAddress, $0.count) }

@@ -6,7 +6,9 @@ func runEnforcer() -> Int32 {
     var profile = InitProfile.start()
     let argv = processArguments()
     let options: Options
-    do { options = try parseArguments(argv) } catch {
+    do throws(UsageError) {
+        if let wrapper = try execWrapperOptions(argv, ownExecutable: { readLink(Bytes(literal: "/proc/self/exe")) }) { options = wrapper } else { options = try parseArguments(argv) }
+    } catch {
         complain(error.message)
         return 2
     }
@@ -35,7 +37,7 @@ func runEnforcer() -> Int32 {
         shipper = EventShipper(url: url, token: environment("KITSUNE_EVENTS_TOKEN"), timeoutMs: max(100, min(timeout, 30_000)))
         shipper?.instanceID = sink.instance?.id
         if url.tls {
-            let helper = (ownDirectory() ?? []) + Bytes(literal: "/kitsune-ship")
+            let helper = shipHelperPath()
             guard withCPath(helper, { ks_access_x($0) }) == 0 else {
                 complain(Bytes(literal: "KITSUNE_EVENTS_URL=") + text + Bytes(literal: ": https needs the kitsune-ship helper next to the enforcer (") + helper + Bytes(literal: "), and it is missing"))
                 return 2
@@ -66,7 +68,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     // The function's real credentials, to recognise them where they do not belong.
     policy.credentialValues = policy.credentialVariables.compactMap { environment(bytes: $0) }.filter { !$0.isEmpty }
     var sink = initialSink
-    let (launched, launchError) = launchSidecar(policy: &policy, sink: &sink, shipper: shipper)
+    let (launched, launchError) = launchSidecar(policy: &policy, sink: &sink, shipper: shipper, profile: &profile)
     guard let launch = launched else { complain(launchError); return 2 }
     profile?.mark("sidecar")
     let judge = ExecJudge(policy: policy, manifest: config.manifest)
@@ -100,6 +102,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     }
     profile?.mark("filter")
     setup.profileOrigin = profile?.origin
+    setup.sidecarReady = launch.ready
     let child = ks_fork()
     if child < 0 { complain(Bytes(literal: "fork: ") + errorText(-child)); return 2 }
     if child == 0 {
@@ -107,6 +110,7 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
         enterSandbox(setup, command: command, argv: ks_argv()! + argvOffset)
     }
     _ = ks_close(pair[1])
+    if launch.ready >= 0 { _ = ks_close(launch.ready) }
     // Same-uid processes may not ptrace us or read our memory. Only after the fork: the flag is
     // inherited, and a non-dumpable child could not be inspected before its first exec.
     _ = ks_set_dumpable(0)
@@ -133,7 +137,8 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     started.int("command_pid", Int(child))
     started.strings("command", redactingCredentials(commandArgv, policy.credentialValues))
     if let s = launch.handle { started.int("sidecar_pid", Int(s.pid)) }
-    started.bool("runtime_relay", sink.invocation != nil)
+    started.bool("runtime_relay", sink.requestIDSource == .relay)
+    started.string("request_ids", sink.requestIDSource.name)
     if let s = shipper { started.string("events_url", s.url.text) }
     describe(&started, kernel: kernel, plan: plan, config: config, syncWakeup: syncWakeup)
     containerFields(&started, started: true)

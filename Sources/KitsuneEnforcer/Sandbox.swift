@@ -18,6 +18,8 @@ struct SandboxSetup {
     var container: ContainerRules? = nil
     /// `KITSUNE_INIT_PROFILE=1`: the parent's start (CLOCK_MONOTONIC), to time the child's phases from.
     var profileOrigin: Int64? = nil
+    /// The sidecar's ready pipe: the exec waits for its end of file (decoy files planted and watched).
+    var sidecarReady: Int32 = -1
 }
 
 /// Lock the current (child) process down and exec the command. Never returns.
@@ -46,6 +48,13 @@ func enterSandbox(_ s: SandboxSetup, command: Bytes, argv: UnsafeMutablePointer<
         _ = ks_close(listener)
     }
     _ = ks_close(s.socket)
+    if s.sidecarReady >= 0 {
+        // Signals are still blocked here: the read ends at the pipe's end of file, not at an EINTR.
+        var byte: UInt8 = 0
+        while ks_read(s.sidecarReady, &byte, 1) > 0 {}
+        _ = ks_close(s.sidecarReady)
+        if s.profileOrigin != nil { marks.append(("decoys", ks_monotonic_ns())) }
+    }
     _ = ks_restore_sigmask()
     if let origin = s.profileOrigin {
         marks.append(("exec", ks_monotonic_ns()))

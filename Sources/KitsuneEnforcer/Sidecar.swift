@@ -10,6 +10,12 @@ import CKitsuneSys
 /// Everything the sidecar is given at fork time.
 struct SidecarSetup {
     var relay: RuntimeRelay?
+    /// Request ids from the Extensions API's INVOKE events, when there is no relay (``InvocationWatch``).
+    var invocations: InvocationWatch?
+    /// The decoy files: written (``PlantedHoneypots/toWrite``) and watched by the sidecar as it starts.
+    var decoys = PlantedHoneypots()
+    /// Write end of the pipe the command waits on before its exec: closed once the decoys are watched.
+    var ready: Int32 = -1
     var watch: HoneypotWatch?
     var shipper: EventShipper?
     /// Read end of the event copies written by the supervisor (end of file: nobody left to protect).
@@ -38,6 +44,7 @@ func startSidecar(_ setup: SidecarSetup, eventsWriteEnd: Int32) -> SidecarHandle
         loop.run()
     }
     if let r = setup.relay { _ = ks_close(r.listener) }
+    if setup.ready >= 0 { _ = ks_close(setup.ready) }
     _ = ks_close(setup.events)
     return SidecarHandle(pid: pid, events: eventsWriteEnd)
 }
@@ -56,8 +63,15 @@ func stopSidecar(_ s: SidecarHandle, timeoutMs: Int) {
 extension SidecarSetup {
     /// The sidecar's poll loop. Never returns.
     mutating func run() -> Never {
+        // Decoy files first (file-system metadata writes, done here beside the command's start rather
+        // than before it), then their watch; only then the relay's first accept, the extension's
+        // first request for an event, or (with neither) the end of file the command's exec waits for.
+        for d in decoys.toWrite { _ = plantFile(d.path, content: d.content) }
+        watch = HoneypotWatch(files: decoys.files)
+        if ready >= 0 { _ = ks_close(ready); ready = -1 }
         var pending: Bytes = []
         let standalone = relay == nil           // no invocation edges: ship as events arrive
+        if let v = invocations, !v.next() { v.close(); invocations = nil }
         scratch = Bytes(repeating: 0, count: 16384)
         // The poll set, rebuilt in place each round (no allocation once it has grown). The relay's
         // connections come first and the event pipe and the decoy watch last: poll(2) looks at them
@@ -76,6 +90,8 @@ extension SidecarSetup {
             let relayEnd = fds.count
             fds.append(events)
             if let w = watch { fds.append(w.fd) }
+            let invocationSlot = fds.count
+            if let v = invocations { fds.append(v.fd) }
             while wanted.count < fds.count { wanted.append(1) }
             while wanted.count > fds.count { wanted.removeLast() }
             rev.removeAll(keepingCapacity: true)
@@ -90,6 +106,16 @@ extension SidecarSetup {
                 if standalone { shipper?.flush(errors: sink) }
             }
             if watch != nil && rev[relayEnd + 1] != 0 { drainWatch() ; if standalone { shipper?.flush(errors: sink) } }
+            if var v = invocations, rev[invocationSlot] != 0 {
+                invocations = nil
+                if v.pump({ handle($0, &pending) }) {
+                    invocations = v
+                } else {
+                    // No more request ids: events say none rather than a stale one.
+                    v.close()
+                    sink.invocation?.write([])
+                }
+            }
             guard var rl = relay else { continue }
             relay = nil                          // moved out while it is pumped (no copy of its buffer)
             if rev[relayBase] & 1 != 0 { rl.accept() }
@@ -175,12 +201,15 @@ struct SidecarLaunch {
     var handle: SidecarHandle?
     /// The command's environment: the enforcer's own, with the relay's address and the decoys.
     var environment: [Bytes]
+    /// Read end of the sidecar's ready pipe (end of file: the decoy files are planted and watched), or -1.
+    var ready: Int32 = -1
 }
 
 /// Plant the honeypots, then start the sidecar if anything needs it (a relay when the Runtime API is
 /// in the environment, a watch on decoy files, a shipper). `sink` gains the event pipe and the
 /// invocation page. Returns nil (with a message) when a configured part cannot be set up.
-func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventShipper?) -> (SidecarLaunch?, Bytes) {
+func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventShipper?,
+                   profile: inout InitProfile?) -> (SidecarLaunch?, Bytes) {
     var env: [Bytes] = []
     if let envp = ks_envp() {
         var i = 0
@@ -190,33 +219,59 @@ func launchSidecar(policy: inout Policy, sink: inout EventSink, shipper: EventSh
     env.removeAll { $0.hasPrefix(Bytes(literal: "KITSUNE_EVENTS_TOKEN=")) }
     let planted = policy.honeypot.isEnabled ? plantHoneypots(&policy) : PlantedHoneypots()
     env += planted.environment
+    profile?.mark("honeypots")
     var relay: RuntimeRelay?
+    var invocations: InvocationWatch?
     let apiVar = Bytes(literal: "AWS_LAMBDA_RUNTIME_API")
-    if let api = environment("AWS_LAMBDA_RUNTIME_API"), environment("KITSUNE_RUNTIME_RELAY") != Bytes(literal: "off") {
+    let choice = environment("KITSUNE_RUNTIME_RELAY")
+    if let api = environment("AWS_LAMBDA_RUNTIME_API"), choice != Bytes(literal: "off") {
         guard let (ip, port) = RuntimeRelay.upstream(api) else {
             return (nil, Bytes(literal: "AWS_LAMBDA_RUNTIME_API=") + api + Bytes(literal: ": expected HOST:PORT with an IPv4 host"))
         }
-        var listenPort: Int32 = 0
-        let l = ks_tcp_listen_loopback(&listenPort)
-        if l < 0 { return (nil, Bytes(literal: "cannot listen on 127.0.0.1 for the Runtime API relay: ") + errorText(-l)) }
-        relay = RuntimeRelay(listener: l, upstreamIP: ip, upstreamPort: port)
-        env = env.map { $0.hasPrefix(apiVar + [61]) ? apiVar + Bytes(literal: "=127.0.0.1:") + decimalBytes(Int(listenPort)) : $0 }
+        // `KITSUNE_RUNTIME_RELAY=extension`: the request ids come from INVOKE events beside the
+        // function, whose own bytes go straight to the API (its response reaches the caller without
+        // crossing the sidecar). Not with a shipper, which must hold a response back until the events
+        // it caused are delivered; and the relay takes over when the Extensions API refuses.
+        if shipper == nil && choice == Bytes(literal: "extension") {
+            invocations = InvocationWatch.register(ip: ip, port: port, host: api, timeoutMs: 2000)
+        }
+        if invocations == nil {
+            var listenPort: Int32 = 0
+            let l = ks_tcp_listen_loopback(&listenPort)
+            if l < 0 { return (nil, Bytes(literal: "cannot listen on 127.0.0.1 for the Runtime API relay: ") + errorText(-l)) }
+            relay = RuntimeRelay(listener: l, upstreamIP: ip, upstreamPort: port)
+            env = env.map { $0.hasPrefix(apiVar + [61]) ? apiVar + Bytes(literal: "=127.0.0.1:") + decimalBytes(Int(listenPort)) : $0 }
+        }
     }
-    let watch = HoneypotWatch(files: planted.files)
-    guard relay != nil || watch != nil || shipper != nil else { return (SidecarLaunch(handle: nil, environment: env), []) }
+    profile?.mark("runtime_api")
+    guard relay != nil || invocations != nil || !planted.files.isEmpty || shipper != nil else {
+        return (SidecarLaunch(handle: nil, environment: env), [])
+    }
     var pipe: [Int32] = [0, 0]
     guard pipe.withUnsafeMutableBufferPointer({ ks_pipe($0.baseAddress) }) == 0 else { return (nil, Bytes(literal: "pipe failed")) }
     _ = ks_set_nonblock(pipe[0])
     _ = ks_set_nonblock(pipe[1])
-    let invocation = relay != nil ? SharedText() : nil
+    let invocation = relay != nil || invocations != nil ? SharedText() : nil
     var own = sink
     own.invocation = invocation
-    let setup = SidecarSetup(relay: relay, watch: watch, shipper: shipper, events: pipe[0], sink: own)
+    // The sidecar writes the decoy files as it starts, off the command's way. Before the first
+    // invocation they exist and are watched: the relay accepts the runtime's first connection, and the
+    // extension asks for its first event, only after. Without either, the command's exec waits.
+    var ready: [Int32] = [-1, -1]
+    if !planted.files.isEmpty && relay == nil && invocations == nil {
+        guard ready.withUnsafeMutableBufferPointer({ ks_pipe($0.baseAddress) }) == 0 else { return (nil, Bytes(literal: "pipe failed")) }
+    }
+    let setup = SidecarSetup(relay: relay, invocations: invocations, decoys: planted, ready: ready[1], watch: nil,
+                             shipper: shipper, events: pipe[0], sink: own)
+    profile?.mark("watch")
     guard let handle = startSidecar(setup, eventsWriteEnd: pipe[1]) else { return (nil, Bytes(literal: "fork failed")) }
-    if let w = watch { _ = ks_close(w.fd) }
     sink.forward = pipe[1]
     sink.invocation = invocation
-    return (SidecarLaunch(handle: handle, environment: env), [])
+    // The supervisor keeps the Extensions API connection open (never reads it): an event waits,
+    // bounded, while an INVOKE is still unread there, so that it names the new invocation.
+    sink.invocationSocket = invocations?.fd ?? -1
+    sink.requestIDSource = invocations != nil ? .extension : (relay != nil ? .relay : .none)
+    return (SidecarLaunch(handle: handle, environment: env, ready: ready[0]), [])
 }
 
 /// Free what ``cStringArray(_:)`` allocated.

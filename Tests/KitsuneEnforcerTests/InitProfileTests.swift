@@ -32,7 +32,7 @@ final class InitProfileTests: XCTestCase {
         let p = profileLines(r.stderr)
         let parent = try XCTUnwrap(p["parent"], r.stderr)
         let child = try XCTUnwrap(p["child"], "[\(r.stderr)]")
-        let order = ["policy", "probe", "events", "sidecar", "standby", "filter", "listener", "started"]
+        let order = ["policy", "probe", "events", "honeypots", "runtime_api", "sidecar", "standby", "filter", "listener", "started"]
         XCTAssertEqual(Set(parent.keys), Set(order))
         let times = order.compactMap { parent[$0] }
         XCTAssertEqual(times, times.sorted(), "phases end in order: \(parent)")

@@ -47,6 +47,38 @@ extension LayerEndToEndTests {
         }
     }
 
+    /// `KITSUNE_RUNTIME_RELAY=extension`: no relay in the function's path; request ids (and the account)
+    /// from the Extensions API's INVOKE events, right in every invocation. With an events URL the relay
+    /// is kept (a response is held back until its events are delivered).
+    func testRequestIDsFromInvokeEventsWithoutTheRelay() throws {
+        let lambda = try emulator(policy: allowlist.replacingOccurrences(of: "MODE", with: "audit"),
+                                  environment: ["KITSUNE_RUNTIME_RELAY": "extension"])
+        defer { lambda.shutdown() }
+        let first = lambda.invoke(event(["url": "https://example.com/a.pdf"]))
+        XCTAssertEqual(first.status, .success, first.logs)
+        let started = try XCTUnwrap(events(first.logs).first { $0["action"] as? String == "started" }, first.logs)
+        XCTAssertEqual(started["request_ids"] as? String, "extension", "\(started)")
+        XCTAssertEqual(started["runtime_relay"] as? Bool, false, "\(started)")
+        for _ in 0..<3 {
+            // The function's environment names the real API: nothing sits between it and Lambda.
+            let dump = lambda.invoke(event(["url": "x; env #"]))
+            XCTAssertEqual(dump.status, .success, dump.logs)
+            let out = try body(dump)["stdout"] as? String ?? ""
+            XCTAssertTrue(out.contains("AWS_LAMBDA_RUNTIME_API=127.0.0.1:\(lambda.port)\n"), out)
+            let reported = try XCTUnwrap(events(dump.logs).first { $0["reason"] as? String == "not_allowlisted" }, dump.logs)
+            XCTAssertEqual(reported["request_id"] as? String, dump.requestId, "\(reported)")
+            XCTAssertEqual(reported["account_id"] as? String, "123456789012", "\(reported)")
+        }
+        let collector = try Collector()
+        defer { collector.stop() }
+        let shipping = try emulator(policy: nil, environment: ["KITSUNE_RUNTIME_RELAY": "extension",
+                                                               "KITSUNE_EVENTS_URL": "http://127.0.0.1:\(collector.port)/v1/events"])
+        defer { shipping.shutdown() }
+        let r = shipping.invoke(event(["url": "https://example.com/a.pdf"]))
+        XCTAssertEqual(r.status, .success, r.logs)
+        XCTAssertEqual(events(r.logs).first?["request_ids"] as? String, "relay", r.logs)
+    }
+
     func testEventsAreShippedBeforeTheResponseLeavesAndBenignInvocationsSendNothing() throws {
         let collector = try Collector()
         defer { collector.stop() }
@@ -150,7 +182,7 @@ extension LayerEndToEndTests {
         let first = lambda.invoke(InvocationRequest(payload: Data(#"{"a":1}"#.utf8)))
         XCTAssertEqual(first.status, .success, first.payloadText + first.logs)
         XCTAssertEqual(try first.json()["requestId"] as? String, first.requestId)
-        XCTAssertTrue(first.logs.contains("\"runtime_relay\":true"), first.logs)
+        XCTAssertTrue(first.logs.contains("\"runtime_relay\":true,\"request_ids\":\"relay\""), first.logs)
         let failed = lambda.invoke(InvocationRequest(payload: Data(#"{"action":"error"}"#.utf8)))
         XCTAssertEqual(failed.status, .functionError, failed.logs)
         XCTAssertEqual(failed.errorType, "TypeError")

@@ -138,6 +138,9 @@ int ks_tcp_accept(int fd);
 int ks_tcp_connect(const uint8_t ip[4], int port, int timeout_ms);
 int ks_set_io_timeout(int fd, int timeout_ms);
 int ks_set_nonblock(int fd);
+/// Wait (at most `timeout_ms`, in 100 µs steps) until nothing is left unread on socket `fd`
+/// (FIONREAD). Returns 0 when drained, else the bytes still unread (or -errno).
+int ks_await_drained(int fd, int timeout_ms);
 /// Send one UDP datagram and wait for one answer (DNS). Returns the answer length or -errno.
 long ks_udp_exchange(const uint8_t ip[4], int port, const void *query, size_t qn, void *answer, size_t an, int timeout_ms);
 /// poll(2) on up to KS_POLL_MAX fds; `events` are POLLIN/POLLOUT masks (1 = in, 4 = out), revents bits

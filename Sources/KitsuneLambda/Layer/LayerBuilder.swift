@@ -6,7 +6,9 @@ import Foundation
 /// ```
 /// kitsune/bin/kitsune-enforcer   the static enforcer
 /// kitsune/bin/kitsune-ship        the static HTTPS helper for events (when built next to the enforcer)
-/// kitsune/wrapper                 the AWS_LAMBDA_EXEC_WRAPPER script
+/// kitsune/wrapper                 AWS_LAMBDA_EXEC_WRAPPER: a copy of the enforcer, which, started by that
+///                                 name, protects the runtime's command line with the policy beside it
+///                                 (no /bin/sh script to exec first: a shorter cold start)
 /// kitsune/policy.yaml             the baked policy (validated with the enforcer's own parser)
 /// ```
 public enum LayerBuilder {
@@ -51,7 +53,8 @@ public enum LayerBuilder {
             entries.append(ZipWriter.Entry(path: "kitsune/bin/kitsune-ship", data: ship, mode: 0o755))
         }
         entries.append(ZipWriter.Entry(path: "kitsune/policy.yaml", data: policyData, mode: 0o644))
-        entries.append(ZipWriter.Entry(path: "kitsune/wrapper", data: try resource("wrapper"), mode: 0o755))
+        // The enforcer itself, a second copy (not a link: every zip extractor keeps a regular file).
+        entries.append(ZipWriter.Entry(path: "kitsune/wrapper", data: enforcerData, mode: 0o755))
         return entries
     }
 

@@ -78,8 +78,11 @@ final class EventParsingTests: XCTestCase {
         let filter = try EventFilter(try QueryParameters("since=1h&reason=drift&reason=honeypot&q=CURL"), nowMs: 10_000_000)
         XCTAssertEqual(filter.sinceMs, 10_000_000 - 3_600_000)
         let sql = filter.condition(.postgres)
-        XCTAssertEqual(sql.sql, "WHERE reason IN (?,?) AND time_ms >= ? AND strpos(search, ?) > 0")
-        XCTAssertEqual(sql.binds, [.text("drift"), .text("honeypot"), .int(6_400_000), .text("curl")])
+        XCTAssertEqual(sql.sql, "WHERE reason IN (?,?) AND time_ms >= ? AND search LIKE ? ESCAPE '\\'")
+        XCTAssertEqual(sql.binds, [.text("drift"), .text("honeypot"), .int(6_400_000), .text("%curl%")])
+        let wild = try EventFilter(try QueryParameters("q=50%25_off%5C"), nowMs: 0)
+        XCTAssertEqual(wild.condition(.postgres).binds, [.text("%50\\%\\_off\\\\%")], "the needle's wildcards and escape are literal")
+        XCTAssertEqual(wild.condition(.sqlite).sql, "WHERE instr(search, ?) > 0")
         XCTAssertThrowsError(try EventFilter(try QueryParameters("since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z"), nowMs: 0))
     }
 

@@ -23,8 +23,15 @@ final class AgentLambdaTests: XCTestCase {
             let token = try await AgentTests.register(server)
             _ = try await server.request("POST", "/api/v1/policies", token: server.admin, body: Data(AgentTests.policy.utf8), contentType: "application/yaml")
 
-            // The function's code: the bootstrap and the Swift runtime libraries (/opt is the layers' in Lambda).
-            try "#!/bin/sh\nexec \(ReliabilityTests.kitsune) agent --lambda\n".write(toFile: code + "/bootstrap", atomically: true, encoding: .utf8)
+            // The function's code, as the template ships it: the bootstrap, the kitsune binary and the
+            // Swift runtime libraries (/opt is the layers' in Lambda; the host's /tmp is not visible).
+            try "#!/bin/sh\nexec \"$LAMBDA_TASK_ROOT/kitsune\" agent --lambda\n".write(toFile: code + "/bootstrap", atomically: true, encoding: .utf8)
+            // What an installation holds beside kitsune: the enforcer and shipper it builds layers from,
+            // and its resource bundles.
+            let built = URL(fileURLWithPath: ReliabilityTests.kitsune).deletingLastPathComponent().path
+            let beside = try FileManager.default.contentsOfDirectory(atPath: built)
+                .filter { ["kitsune", "kitsune-enforcer", "kitsune-ship"].contains($0) || ($0.hasSuffix(".resources") && !$0.hasSuffix("Tests.resources")) }
+            for name in beside { try FileManager.default.copyItem(atPath: built + "/" + name, toPath: code + "/" + name) }
             try FileManager.default.createDirectory(atPath: code + "/lib", withIntermediateDirectories: true)
             let libraries = try PostgresCluster.execute(["/usr/bin/ldd", ReliabilityTests.kitsune]).output
             for line in libraries.split(separator: "\n") {

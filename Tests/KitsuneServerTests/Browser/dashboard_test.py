@@ -9,7 +9,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, TimeoutException
 
 base, admin, viewer, group_token, shots = sys.argv[1:6]
 failures = []
@@ -34,7 +34,8 @@ for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-
     options.add_argument(a)
 options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-wait = WebDriverWait(driver, 10)
+# The pages re-render as their data arrives: an element found a moment ago may be gone; look again.
+wait = WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException,))
 
 def shot(name):
     path = os.path.join(shots, name + ".png")
@@ -132,7 +133,7 @@ try:
     http("POST", "/api/v1/events", group_token, [{"time": stamp, "action": "blocked", "reason": "drift", "function_name": "payments",
           "executable": "/tmp/live-marker", "argv": ["/tmp/live-marker"], "instance_id": "f" * 32, "seq": 99}])
     try:
-        WebDriverWait(driver, 15).until(lambda d: "/tmp/live-marker" in d.find_element(By.TAG_NAME, "main").text)
+        WebDriverWait(driver, 15, ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: "/tmp/live-marker" in d.find_element(By.TAG_NAME, "main").text)
         appeared = True
     except TimeoutException:
         appeared = False

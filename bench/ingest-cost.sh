@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # What the store's derived data costs ingest, measured side by side in one run: a store as migrated
-# ("full") against the same schema without the hourly roll-up triggers (event_counts), and on
-# PostgreSQL also without the trigram index of free-text search, alternated ROUNDS times; each turn is
+# ("full") against the same schema without the hourly roll-up triggers (event_counts), and without
+# the trigram index of free-text search (SQLite: its triggers dropped and the indexer off;
+# PostgreSQL: the index dropped), alternated ROUNDS times; each turn is
 # SECONDS of 8 connections posting batches of 100 (durable 202s), then SECONDS paced at 10 000
 # events/s. Prints each turn and the ratios of the medians (full / without).
-#   bench/ingest-cost.sh [ROUNDS] [SECONDS]      (root; release build unless KITSUNE_BIN is set)
+#   bench/ingest-cost.sh [ROUNDS] [SECONDS]      (root; release build unless KITSUNE_BIN is set;
+#   BACKENDS=sqlite: SQLite only; SIDES="search" or "rollups": those comparisons only on SQLite)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -45,7 +47,12 @@ echo "$bench_name: $(nproc) cores, $("$kitsune" --version 2>/dev/null | head -1)
 mkdir -p "$work/full" "$work/nocounts"
 "$kitsune" server token create --role admin --data "$work/nocounts" >/dev/null 2>&1
 sqlite3 "$work/nocounts/kitsune.sqlite3" "DROP TRIGGER events_count_insert; DROP TRIGGER events_count_delete;"
-compare sqlite full "--data $work/full" no-rollups "--data $work/nocounts"
+mkdir -p "$work/nosearch"
+"$kitsune" server token create --role admin --data "$work/nosearch" >/dev/null 2>&1
+sqlite3 "$work/nosearch/kitsune.sqlite3" "DROP TRIGGER events_search_forget; DROP TRIGGER events_search_reused_id;"
+case " ${SIDES:-rollups search} " in *" rollups "*) compare sqlite full "--data $work/full" no-rollups "--data $work/nocounts";; esac
+case " ${SIDES:-rollups search} " in *" search "*) compare sqlite full "--data $work/full" no-search-index "--data $work/nosearch --search-index-step 0";; esac
+[ "${BACKENDS:-sqlite postgresql}" != sqlite ] || exit 0
 
 start_postgres complete
 url="postgres://kitsune@127.0.0.1:$pg_port"

@@ -4,10 +4,13 @@
 #   1. ingest: batches of 100 events from 8 concurrent connections (wrk), every 202 a committed
 #      batch: events/s and batch latency p50/p99;
 #   2. paced ingest at 10 000 events/s (8 clients): batch latency p50/p99;
-#   3. the store filled to EVENTS events (default 1 000 000): p50/p95 of filtered lists and stats;
+#   3. the store filled to EVENTS events (default 1 000 000): p50/p95 of filtered lists and stats
+#      (on SQLite once the search indexer has caught up: how far behind ingest it was, and how long
+#      it took, are printed);
 #   4. the server's peak resident memory (VmHWM) over all of it.
 #   bench/server.sh [EVENTS] [SECONDS]
-# Set KITSUNE_BIN to a kitsune binary to skip the release build.
+# Set KITSUNE_BIN to a kitsune binary to skip the release build; BACKENDS="sqlite" (or "postgresql")
+# runs one side only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-1000000}
@@ -25,6 +28,16 @@ fill() {
   echo "$have"
 }
 
+# index_caught_up TOTAL: on SQLite, waits until the search indexer has indexed TOTAL events; prints
+# how many were not indexed yet when filling ended, and how long catching up took.
+index_caught_up() {
+  local indexed lag start
+  indexed() { curl -sf "http://127.0.0.1:$port/metrics" | awk '/^kitsune_search_indexed_total/ {print $2}'; }
+  lag=$(( $1 - $(indexed) )); start=$(date +%s.%N)
+  for _ in $(seq 1 3000); do [ "$(indexed)" -ge "$1" ] && break; sleep 0.2; done
+  echo "$lag events behind when filling ended, caught up in $(python3 -c "import time; print(round(time.time() - $start, 1))") s"
+}
+
 # run_backend NAME STORE-ARGS...: one row of figures.
 run_backend() {
   local name=$1; shift
@@ -32,16 +45,18 @@ run_backend() {
   read -r eps p50 p99 bad < <(ingest "$name")
   paced=$(python3 bench/server/paced.py 127.0.0.1 "$port" "$group" 10000 "$seconds" 8)
   total=$(fill "$events")
+  index=""; [ "$name" != sqlite ] || index=$(index_caught_up "$total")
   queries=$(python3 bench/server/query.py 127.0.0.1 "$port" "$admin" 40)
   rss=$(peak_rss_mb)
   stop_server
-  python3 - "$name" "$eps" "$p50" "$p99" "$bad" "$paced" "$total" "$queries" "$rss" <<'EOF'
+  python3 - "$name" "$eps" "$p50" "$p99" "$bad" "$paced" "$total" "$queries" "$rss" "$index" <<'EOF'
 import json, sys
-name, eps, p50, p99, bad, paced, total, queries, rss = sys.argv[1:]
+name, eps, p50, p99, bad, paced, total, queries, rss, index = sys.argv[1:]
 paced, queries = json.loads(paced), json.loads(queries)
 print(f"\n== {name}")
 print(f"ingest, 8 connections x batches of 100:  {int(eps):>7} events/s   p50 {p50} ms   p99 {p99} ms   non-202: {bad}")
 print(f"ingest paced at 10 000 events/s:          {paced['events_per_s']:>7} events/s   p50 {paced['p50_ms']} ms   p99 {paced['p99_ms']} ms   errors: {paced['errors']}")
+if index: print(f"search index (SQLite): {index}")
 print(f"queries with {int(total):,} events stored (40 runs each):")
 for q, t in queries.items():
     print(f"  {q:<24} p50 {t['p50_ms']:>7} ms   p95 {t['p95_ms']:>7} ms")
@@ -51,7 +66,8 @@ EOF
 }
 
 echo "bench/server.sh: $(nproc) cores, $(basename "$kitsune") $("$kitsune" --version 2>/dev/null | head -1); targets: >= 50000 events/s (SQLite), p99 < 50 ms at 10 000 events/s, query p95 < 100 ms at 1M events"
-run_backend sqlite --data "$work/sqlite"
-
-start_postgres bench
-run_backend postgresql --database "postgres://kitsune@127.0.0.1:$pg_port/bench?sslmode=disable"
+case " ${BACKENDS:-sqlite postgresql} " in *" sqlite "*) run_backend sqlite --data "$work/sqlite";; esac
+case " ${BACKENDS:-sqlite postgresql} " in *" postgresql "*)
+  start_postgres bench
+  run_backend postgresql --database "postgres://kitsune@127.0.0.1:$pg_port/bench?sslmode=disable";;
+esac

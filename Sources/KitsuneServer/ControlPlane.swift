@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// How `kitsune server` runs.
 public struct ServerConfiguration: Sendable {
@@ -36,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     public var alerts = AlertSettings()
     /// How often the lease holder runs the background jobs (retention, alerts, reconcile).
     public var jobInterval: Duration = .seconds(10)
+    /// Events a step of SQLite's search indexer adds to the trigram index (0: no indexing, `q` scans).
+    public var searchIndexStep = 200
     /// How long dashboard sessions last.
     public var sessions = SessionPolicy()
 
@@ -73,6 +76,8 @@ public struct ControlPlane: Sendable {
     public let metrics = ServerMetrics()
     /// Makes functions match their policies (policies, accounts and the inventory need it).
     public let reconcile: ReconcileRunner
+    /// Takes the events enforcers post (its queue's gaps pace the search indexer).
+    public let ingestor: EventIngestor
     let logger: Logger
 
     /// `connector` and `layers` default to the server's own AWS credentials and the enforcer builds
@@ -82,6 +87,7 @@ public struct ControlPlane: Sendable {
         self.configuration = configuration
         self.store = store
         self.logger = logger
+        ingestor = EventIngestor(store: store, limits: configuration.limits, metrics: metrics)
         var options = ReconcileOptions(eventsURL: configuration.eventsURL)
         options.intervalMs = configuration.reconcileIntervalMs
         let calls = (connector as? STSAccountConnector)?.calls ?? CallCounter()
@@ -116,7 +122,7 @@ public struct ControlPlane: Sendable {
         let api = router.group("api/v1")
             .add(middleware: ErrorMapping(metrics: metrics))
             .add(middleware: Authenticator(store: store, limiter: RateLimiter(rate: configuration.rateLimit, burst: configuration.rateBurst), sessions: cookie))
-        EventRoutes(ingestor: EventIngestor(store: store, limits: configuration.limits, metrics: metrics), metrics: metrics).register(on: api)
+        EventRoutes(ingestor: ingestor, metrics: metrics).register(on: api)
         AdminRoutes(store: store, staleAfterMs: configuration.staleAfterMs).register(on: api)
         PolicyRoutes(store: store).register(on: api)
         InventoryRoutes(store: store, reconcile: reconcile).register(on: api)
@@ -131,6 +137,19 @@ public struct ControlPlane: Sendable {
                                   + (configuration.backgroundReconcile ? [reconcile.job] : []))
         jobs.interval = configuration.jobInterval
         return jobs
+    }
+
+    /// Fills SQLite's trigram index behind ingest (does nothing on PostgreSQL, or with a step of 0).
+    public func searchIndexer() -> SearchIndexer {
+        var indexer = SearchIndexer(store: store, ingest: ingestor.queue, metrics: metrics)
+        indexer.step = configuration.searchIndexStep
+        return indexer
+    }
+
+    /// The services beside the HTTP server.
+    func services() -> [any Service] {
+        let indexer = searchIndexer()
+        return [jobs()] + (indexer.isNeeded ? [indexer] : [])
     }
 
     /// The application, ready to `run()` (tests) or `runService()` (the command, with signals).
@@ -150,7 +169,7 @@ public struct ControlPlane: Sendable {
         return Application(
             router: router(), server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kitsune"),
-            services: [jobs()],
+            services: services(),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -59,6 +59,9 @@ struct ServerCommand: AsyncParsableCommand {
         @Option(name: .customLong("reconcile-interval"), help: "How often functions are made to match their policies (a pass also follows every policy or account change).")
         var reconcileInterval = "60s"
 
+        @Option(name: .customLong("search-index-step"), help: "SQLite: events each step of the free-text indexer adds behind ingest (0: no indexing, q scans).")
+        var searchIndexStep = 200
+
         @Flag(name: .customLong("insecure-http"), help: "Allow plain HTTP on an address other than loopback (behind a TLS proxy).")
         var insecureHTTP = false
 
@@ -76,6 +79,8 @@ struct ServerCommand: AsyncParsableCommand {
             guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 or more") }
             configuration.rateLimit = rateLimit
             configuration.rateBurst = max(1, rateLimit * 2)
+            guard (0...100_000).contains(searchIndexStep) else { throw ValidationError("--search-index-step \(searchIndexStep): must be 0 to 100000") }
+            configuration.searchIndexStep = searchIndexStep
             do { try configuration.validate() } catch { throw ValidationError(error.description) }
             let store = try await store.open()
             if try await !store.hasAPITokens() {

@@ -25,11 +25,12 @@ api() {  # METHOD PATH TOKEN [BODY]
 }
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 
-# start_server NAME STORE-ARGS...: a server on a new port, with an admin token and a group token.
+# start_server NAME STORE-OPTION VALUE [SERVER-OPTIONS...]: a server on a new port, with an admin token
+# and a group token.
 start_server() {
   local name=$1; shift
   port=$(free_port)
-  admin=$("$kitsune" server token create --role admin --name bench "$@" 2>/dev/null | grep -o 'kit_[0-9a-f_]*' | head -1)
+  admin=$("$kitsune" server token create --role admin --name bench "${@:1:2}" 2>/dev/null | grep -o 'kit_[0-9a-f_]*' | head -1)
   "$kitsune" server --listen "127.0.0.1:$port" --rate-limit 0 "$@" > "$work/$name.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done

@@ -37,6 +37,12 @@ public actor IngestQueue {
         return try result.get()
     }
 
+    /// True when no batch is waiting and no commit is being written: work that can wait (the search
+    /// indexer) goes in these gaps.
+    public var isIdle: Bool { pending.isEmpty && flushers == 0 }
+    /// Ingest transactions written so far (whether they committed or failed).
+    public private(set) var commits = 0
+
     private func flush() async {
         while !pending.isEmpty {
             var jobs: [Job] = []
@@ -45,6 +51,7 @@ public actor IngestQueue {
                 jobs.append(pending.removeFirst())
                 statements += job.statements.count
             }
+            commits += 1
             do {
                 let started = ContinuousClock.now
                 let results = try await database.transaction(jobs.flatMap(\.statements))

@@ -39,16 +39,17 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
-    public func transaction(_ statements: [SQLStatement]) async throws(StoreError) -> [[SQLRow]] {
+    public func transaction(_ statements: [SQLStatement], durable: Bool) async throws(StoreError) -> [[SQLRow]] {
         do {
-            let queries = try statements.map { try Self.query($0, dialect) }
+            let lazy = durable ? [] : [SQLStatement("SET LOCAL synchronous_commit = off")]
+            let queries = try (lazy + statements).map { try Self.query($0, dialect) }
             return try await onConnection { [logger] connection in
                 try await connection.withTransaction(logger: logger) { connection in
                     var results: [[SQLRow]] = []
                     for query in queries {
                         results.append(try await Self.rows(connection.query(query, logger: logger)))
                     }
-                    return results
+                    return Array(results.dropFirst(lazy.count))
                 }
             }
         } catch {

@@ -91,14 +91,23 @@ public protocol SQLDatabase: Sendable {
     var dialect: SQLDialect { get }
     /// Runs one statement outside any explicit transaction and returns its rows.
     func query(_ statement: SQLStatement) async throws(StoreError) -> [SQLRow]
-    /// Runs `statements` in one transaction: all of them are committed (and durable) before this
-    /// returns, or none is. Returns each statement's rows.
-    func transaction(_ statements: [SQLStatement]) async throws(StoreError) -> [[SQLRow]]
+    /// Runs `statements` in one transaction: all of them are committed before this returns, or none
+    /// is. Returns each statement's rows. `durable`: the commit waits until it is on disk; without
+    /// it (data derived from what is stored, which can be made again) a crash of the machine may
+    /// undo the transaction as a whole, never part of it — and the next durable commit carries it
+    /// to disk anyway (SQLite: `synchronous = NORMAL` for this commit; PostgreSQL:
+    /// `synchronous_commit = off`).
+    func transaction(_ statements: [SQLStatement], durable: Bool) async throws(StoreError) -> [[SQLRow]]
     /// Releases connections.
     func close() async
 }
 
 extension SQLDatabase {
+    /// Runs `statements` in one durable transaction.
+    public func transaction(_ statements: [SQLStatement]) async throws(StoreError) -> [[SQLRow]] {
+        try await transaction(statements, durable: true)
+    }
+
     /// Runs a statement and returns its first row, if any.
     public func first(_ statement: SQLStatement) async throws(StoreError) -> SQLRow? {
         try await query(statement).first

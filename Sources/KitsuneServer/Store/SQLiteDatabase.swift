@@ -49,9 +49,19 @@ public struct SQLiteDatabase: SQLDatabase {
         }
     }
 
-    public func transaction(_ statements: [SQLStatement]) async throws(StoreError) -> [[SQLRow]] {
+    public func transaction(_ statements: [SQLStatement], durable: Bool) async throws(StoreError) -> [[SQLRow]] {
         do {
-            return try await pool.write { db in try statements.map { try Self.run($0, in: db, cached: true) } }
+            if durable { return try await pool.write { db in try statements.map { try Self.run($0, in: db, cached: true) } } }
+            return try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+                var results: [[SQLRow]] = []
+                try db.inTransaction {
+                    results = try statements.map { try Self.run($0, in: db, cached: true) }
+                    return .commit
+                }
+                return results
+            }
         } catch {
             throw Self.map(error)
         }

@@ -96,8 +96,9 @@ extension ServerStore {
             binds += [.int(cursor.timeMs), .int(cursor.timeMs), .int(cursor.id)]
         }
         binds.append(.int(Int64(limit + 1)))
+        let source = try await eventSource(filter)
         let rows = try await database.query(SQLStatement(
-            "SELECT id, time_ms, body FROM events \(condition) ORDER BY time_ms DESC, id DESC LIMIT ?", binds))
+            "SELECT id, time_ms, body FROM \(source.sql) \(condition) ORDER BY time_ms DESC, id DESC LIMIT ?", source.binds + binds))
         let page = rows.prefix(limit).map { StoredEvent(id: $0.int(0), timeMs: $0.int(1), body: $0.text(2) ?? "{}") }
         let next = rows.count > limit ? page.last.map { EventCursor(timeMs: $0.timeMs, id: $0.id) } : nil
         return (Array(page), next)

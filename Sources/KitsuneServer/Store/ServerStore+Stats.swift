@@ -36,15 +36,17 @@ extension ServerStore {
 
     /// Stats counted from the events rows alone, the database ordering and cutting the buckets.
     func rawStats(_ filter: EventFilter, by grouping: StatsGrouping, limit: Int) async throws(StoreError) -> (buckets: [StatsBucket], total: Int64) {
-        let (condition, binds) = filter.condition(dialect)
+        let (condition, filterBinds) = filter.condition(dialect)
+        let source = try await eventSource(filter)
+        let binds = source.binds + filterBinds
         let order = grouping.isTime ? "k" : "COUNT(*) DESC, k"
         let rows = try await database.query(SQLStatement(
-            "SELECT \(grouping.rawExpression) AS k, COUNT(*) FROM events \(condition) GROUP BY k ORDER BY \(order) LIMIT ?",
+            "SELECT \(grouping.rawExpression) AS k, COUNT(*) FROM \(source.sql) \(condition) GROUP BY k ORDER BY \(order) LIMIT ?",
             binds + [.int(Int64(limit))]))
         let buckets = rows.map { bucket(grouping, key: $0[0], count: $0.int(1)) }
         // Every bucket is here unless the limit cut some off: then (only then) count them all.
         if rows.count < limit { return (buckets, buckets.reduce(0) { $0 + $1.count }) }
-        let total = try await database.first(SQLStatement("SELECT COUNT(*) FROM events \(condition)", binds))?.int(0) ?? 0
+        let total = try await database.first(SQLStatement("SELECT COUNT(*) FROM \(source.sql) \(condition)", binds))?.int(0) ?? 0
         return (buckets, total)
     }
 

@@ -1,0 +1,67 @@
+import Logging
+import ServiceLifecycle
+
+/// Fills SQLite's trigram index (migration 10) behind ingest, in steps of `step` events (one short
+/// write transaction each), so that ingest never pays for the index:
+/// - a step waits for a gap in ingest (no batch waiting, no commit being written), at most `maxWait`
+///   — under sustained ingest the index still advances, and its lag stays bounded;
+/// - while events are arriving the indexer works at most `busyShare` of the time (a step of d ms is
+///   followed by a pause), leaving the CPU and the write lock to ingest; with none arriving it
+///   catches up at full speed.
+/// Free-text queries are exact whatever the lag: they scan what is not indexed yet. Does nothing on
+/// PostgreSQL, whose index the database keeps.
+public struct SearchIndexer: Service {
+    public let store: ServerStore
+    public let ingest: IngestQueue?
+    /// Events a step indexes (about 8 µs each on this machine).
+    public var step = 200
+    /// The longest a step waits for a gap in ingest.
+    public var maxWait: Duration = .milliseconds(250)
+    /// The share of time the indexer may take while ingest is busy.
+    public var busyShare = 0.2
+    /// The pause once the index has caught up.
+    public var idlePause: Duration = .milliseconds(500)
+    let metrics: ServerMetrics?
+    let logger: Logger
+
+    public init(store: ServerStore, ingest: IngestQueue?, metrics: ServerMetrics? = nil, logger: Logger = Logger(label: "kitsune.search-indexer")) {
+        self.store = store
+        self.ingest = ingest
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Whether there is an index to fill: SQLite, and a step of at least one event.
+    public var isNeeded: Bool { store.database.dialect == .sqlite && step > 0 }
+
+    public func run() async throws {
+        // A service that returns ends the whole server: with nothing to do, wait for the shutdown.
+        guard isNeeded else { try? await gracefulShutdown(); return }
+        var seenCommits = await ingest?.commits ?? 0
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var waited: Duration = .zero
+            while let ingest, await !ingest.isIdle, waited < maxWait {
+                try? await Task.sleep(for: .milliseconds(2))
+                waited += .milliseconds(2)
+            }
+            let started = ContinuousClock.now
+            var pause: Duration
+            do {
+                let added = try await store.indexSearchText(limit: step)
+                metrics?.add("kitsune_search_indexed_total", added)
+                pause = added < step ? idlePause : .milliseconds(1)
+            } catch {
+                logger.warning("search indexing failed: \(error)")
+                pause = .seconds(2)
+            }
+            let commits = await ingest?.commits ?? 0
+            if commits != seenCommits {
+                // Ingest is busy: keep to `busyShare` of the time.
+                seenCommits = commits
+                pause = max(pause, (ContinuousClock.now - started) * ((1 - busyShare) / busyShare))
+            }
+            let wait = pause
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import XCTest
+@testable import KitsuneServer
+
+/// SQLite's trigram index (migration 10) gives free text exactly what a scan gives — whatever its lag,
+/// after retention, after SQLite reuses an id — and the indexer behind ingest catches up.
+final class SearchIndexTests: XCTestCase {
+    func testMatchQuotesEveryTrigramAndSpreadsLongNeedles() {
+        XCTAssertNil(SearchIndexPlan.match("ab"), "shorter than a trigram: no index")
+        XCTAssertEqual(SearchIndexPlan.match("abcd"), #""abc" "bcd""#)
+        XCTAssertEqual(SearchIndexPlan.match(#"a"b"#), #""a""b""#, "a double quote is doubled, never query syntax")
+        XCTAssertEqual(SearchIndexPlan.match("aaaa"), #""aaa""#, "each trigram once")
+        XCTAssertEqual(SearchIndexPlan.match("🦊é\u{301}"), "\"🦊é\u{301}\"", "three Unicode scalars, as the tokenizer counts")
+        let long = String((0..<60).map { Character(UnicodeScalar(0x4E00 + $0)!) })
+        let tokens = SearchIndexPlan.match(long)!.split(separator: " ")
+        XCTAssertEqual(tokens.count, SearchIndexPlan.maxTrigrams)
+        XCTAssertEqual(tokens.first, "\"\(long.prefix(3))\"")
+        XCTAssertEqual(tokens.last, "\"\(long.suffix(3))\"", "the needle's end is asked too")
+    }
+
+    /// Hostile texts (FTS5 syntax, quotes, Unicode) and needles cut out of them at random: the list
+    /// (every page), the stats and the plan agree with a scan of the rows at every stage.
+    func testIndexAnswersAsTheScanDoesAtEveryStage() async throws {
+        let s = try await TestServer(.sqlite) { $0.searchIndexStep = 0 }
+        do {
+            let g = try await s.group()
+            var rng = SplitMix(seed: 11)
+            let pieces = [#"say "hi" now"#, #""""#, "AND", "OR NOT", "NEAR(a b, 3)", "col:umn", "^start", "{a b}:x", "pre*", "🦊 kitsune",
+                          "é\u{301}t\u{e9}", "日本語のテキスト", "%_\\", "it's", "curl -o /tmp/m http://203.0.113.9/m", "a\tb", "x-y_z", "AaA"]
+            var events: [[String: Any]] = []
+            for i in 0..<300 {
+                let argv = (0..<rng.next(in: 1..<4)).map { _ in pieces[rng.next(in: 0..<pieces.count)] + "\(rng.next(in: 0..<40))" }
+                events.append(sampleEvent(["argv": argv, "executable": "/tmp/x\(i % 13)", "instance_id": "i\(i % 3)", "seq": i,
+                                           "time": Timestamps.format(1_764_000_000_000 + Int64(rng.next(in: 0..<100_000)) * 1000),
+                                           "function_name": ["api", "worker"][i % 2]]))
+            }
+            for start in stride(from: 0, to: 300, by: 100) {
+                assertEqual(try await s.post(Array(events[start..<start + 100]), token: g.token).status, 202)
+            }
+            try await compare(s.store, rng: &rng, stage: "nothing indexed")
+            assertEqual(try await s.store.indexSearchText(limit: 120), 120)
+            try await compare(s.store, rng: &rng, stage: "120 of 300 indexed")
+            while try await s.store.indexSearchText(limit: 77) > 0 {}
+            assertEqual(try await s.store.searchIndexLag(), 0)
+            try await compare(s.store, rng: &rng, stage: "all indexed")
+            var rare = EventFilter()
+            rare.text = "kitsune"
+            assertTrue(try await s.store.eventSource(rare).sql.contains("events_fts"), "a rare needle reads the index's candidates")
+            rare.text = "ki"
+            assertEqual(try await s.store.eventSource(rare).sql, "events", "two characters: a scan")
+
+            // Retention removes events from the index with their rows (SQLite's own check of the
+            // index passes), and the newest rows deleted make SQLite hand their ids out again.
+            while try await s.store.pruneEvents(olderThan: 1_764_000_000_000 + 40_000_000, limit: 23) == 23 {}
+            try await checkIndexIntegrity(s.store)
+            try await compare(s.store, rng: &rng, stage: "after retention")
+            let top = try await s.store.database.first(SQLStatement("SELECT MAX(id) FROM events"))!.int(0)
+            _ = try await s.store.database.transaction([SQLStatement("DELETE FROM events WHERE id > ?", [.int(top - 10)])])
+            let reused = (0..<5).map { sampleEvent(["argv": ["reused-id-needle \($0)"], "instance_id": "reuse", "seq": $0]) }
+            assertEqual(try await s.post(reused, token: g.token).status, 202)
+            let firstNew = try await s.store.database.first(SQLStatement("SELECT MIN(id) FROM events WHERE instance_id = 'reuse'"))!.int(0)
+            assertTrue(firstNew <= top, "SQLite reused an id (\(firstNew) ≤ \(top))")
+            var needle = EventFilter()
+            needle.text = "reused-id-needle"
+            assertEqual(try await s.store.events(needle, limit: 10, after: nil).events.count, 5, "events with reused ids are found")
+            while try await s.store.indexSearchText(limit: 50) > 0 {}
+            try await checkIndexIntegrity(s.store)
+            assertEqual(try await s.store.events(needle, limit: 10, after: nil).events.count, 5)
+            try await compare(s.store, rng: &rng, stage: "ids reused, indexed again")
+        } catch {
+            await s.stop()
+            throw error
+        }
+        await s.stop()
+    }
+
+    /// The indexer runs inside the server and catches up with what was posted; `q` over HTTP finds an
+    /// event whatever the index's progress.
+    func testServerIndexesBehindIngest() async throws {
+        let s = try await TestServer(.sqlite) { $0.searchIndexStep = 100 }
+        do {
+            let g = try await s.group()
+            for round in 0..<5 {
+                let batch = (0..<200).map { sampleEvent(["argv": ["/bin/sh", "-c", "token-\(round)-\($0) && exit"], "instance_id": "r\(round)", "seq": $0]) }
+                assertEqual(try await s.post(batch, token: g.token).status, 202)
+                assertEqual(try await s.events("q=token-\(round)-199+%26%26").count, 1)
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await s.store.searchIndexLag() > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            assertEqual(try await s.store.searchIndexLag(), 0, "the indexer caught up")
+            assertEqual(try await s.events("q=token-3-17+").count, 1)
+            assertEqual(try await s.events("q=TOKEN-4-1&limit=500").count, 111, "token-4-1, -10…19 and -100…199")
+        } catch {
+            await s.stop()
+            throw error
+        }
+        await s.stop()
+    }
+
+    // MARK: Helpers
+
+    /// For random needles cut out of the stored text (and a few absent ones): every page of the list
+    /// and the stats equal what a scan of the rows gives.
+    private func compare(_ store: ServerStore, rng: inout SplitMix, stage: String) async throws {
+        let texts = try await store.database.query(SQLStatement("SELECT search FROM events")).compactMap { $0.text(0) }
+        var needles = ["zzz-absent", #""""#, "and", "near(", "🦊 k", "e\u{301}t", "のテ", "%_\\", "it'", "/tmp/m h", "\"hi\""]
+        for _ in 0..<40 {
+            let scalars = Array(texts[rng.next(in: 0..<texts.count)].unicodeScalars)
+            let start = rng.next(in: 0..<scalars.count), length = rng.next(in: 1..<min(24, scalars.count - start + 1))
+            var view = String.UnicodeScalarView()
+            view.append(contentsOf: scalars[start..<start + length])
+            needles.append(String(view))
+        }
+        for needle in needles {
+            var filter = EventFilter()
+            filter.text = needle
+            if rng.next(in: 0..<3) == 0 { filter.exact["function"] = ["api"] }
+            let expected = try await scan(store, filter)
+            var got: [Int64] = [], cursor: EventCursor?
+            repeat {
+                let page = try await store.events(filter, limit: 7, after: cursor)
+                got += page.events.map(\.id)
+                cursor = page.next
+            } while cursor != nil
+            assertEqual(got, expected, "[\(stage)] list of q=\(needle.debugDescription) \(filter.exact)")
+            let stats = try await store.stats(filter, by: .function)
+            assertEqual(stats.total, Int64(expected.count), "[\(stage)] stats of q=\(needle.debugDescription)")
+        }
+    }
+
+    /// The oracle: the rows whose text holds the needle, by `instr` over every row, newest first.
+    private func scan(_ store: ServerStore, _ filter: EventFilter) async throws -> [Int64] {
+        let functions = filter.exact["function"] ?? []
+        let rows = try await store.database.query(SQLStatement(
+            "SELECT id, function_name FROM events WHERE instr(search, ?) > 0 ORDER BY time_ms DESC, id DESC", [.text(filter.text!)]))
+        return rows.filter { functions.isEmpty || functions.contains($0.text(1) ?? "") }.map { $0.int(0) }
+    }
+
+    private func checkIndexIntegrity(_ store: ServerStore) async throws {
+        _ = try await store.database.transaction([SQLStatement("INSERT INTO events_fts (events_fts) VALUES ('integrity-check')")])
+        let indexed = try await store.database.first(SQLStatement(
+            "SELECT COUNT(*) FROM events WHERE id <= (SELECT through FROM search_index WHERE name = 'events')"))!.int(0)
+        let inIndex = try await store.database.first(SQLStatement("SELECT COUNT(*) FROM events_fts"))!.int(0)
+        assertEqual(inIndex, indexed, "the index holds exactly the events up to its watermark")
+    }
+}

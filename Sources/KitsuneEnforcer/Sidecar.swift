@@ -73,6 +73,9 @@ extension SidecarSetup {
         let standalone = relay == nil           // no invocation edges: ship as events arrive
         if let v = invocations, !v.next() { v.close(); invocations = nil }
         scratch = Bytes(repeating: 0, count: 16384)
+        // What the supervisor allocated and freed before the fork is still resident here, copied on
+        // the first write: give it back before the loop starts.
+        ks_release_free_memory()
         // The poll set, rebuilt in place each round (no allocation once it has grown). The relay's
         // connections come first and the event pipe and the decoy watch last: poll(2) looks at them
         // in this order, so when a runtime message that was already waiting is seen, anything the

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "ckitsune.h"
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -75,6 +76,7 @@ int ks_o_wronly_trunc_create(void) { return O_WRONLY | O_TRUNC | O_CREAT; }
 
 /* ---------------- processes ---------------- */
 int ks_fork(void) { RET(fork()); }
+void ks_release_free_memory(void) { (void)malloc_trim(0); }
 int ks_execve(const char *p, char *const a[], char *const e[]) { RET(execve(p, a, e)); }
 void ks_exit(int code) { _exit(code); }
 int ks_getpid(void) { return getpid(); }

@@ -16,7 +16,7 @@ struct InvocationWatch {
     let host: Bytes
     /// Bytes of an answer not complete yet.
     var received: Bytes = []
-    var buffer = Bytes(repeating: 0, count: 16384)
+    var buffer = readBuffer(16384)
     /// The account id has been learned (it is taken from the first invocation only).
     var accountKnown = false
 

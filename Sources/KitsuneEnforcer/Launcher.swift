@@ -146,6 +146,8 @@ func supervise(config: Configuration, kernel: Kernel, plan: Plan, sink initialSi
     sink.emit(started, seq: 1)
     profile?.mark("started")
     if let p = profile { writeAll(2, p.line("parent")) }
+    // The start-up's temporaries (policy text, parse buffers) are freed: their pages go back.
+    ks_release_free_memory()
 
     var supervisor = Supervisor(listener: listener, judge: judge, sink: sink, commandPid: Int(child), enforcerPid: Int(me),
                                 inFlight: standby?.inFlight, observed: ObservedPrograms.forMode(plan.mode),

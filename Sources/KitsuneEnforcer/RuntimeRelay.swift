@@ -31,7 +31,8 @@ struct RuntimeRelay {
     let upstreamIP: Bytes
     let upstreamPort: Int
     var pairs: [RelayPair] = []
-    var buffer = Bytes(repeating: 0, count: 65536)
+    /// The read buffer, allocated by the first read (in the sidecar, after the fork; ``readBuffer(_:)``).
+    var buffer: Bytes = []
     /// The account id has been learned (it is taken from the first invocation only).
     var accountKnown = false
     /// Connection pairs served at once (each takes two of the sidecar's poll slots).
@@ -61,6 +62,7 @@ struct RuntimeRelay {
 
     /// Move what the runtime sent upstream. Returns false when the pair is finished (closed).
     mutating func pumpRequests(_ i: Int, _ signal: (RelaySignal) -> Void) -> Bool {
+        if buffer.isEmpty { buffer = readBuffer(65536) }
         let n = buffer.withUnsafeMutableBufferPointer { ks_read(pairs[i].client, $0.baseAddress, $0.count) }
         if n <= 0 { return false }
         let count = Int(n)
@@ -100,6 +102,7 @@ struct RuntimeRelay {
 
     /// Move what the API answered back to the runtime. Returns false when the pair is finished.
     mutating func pumpResponses(_ i: Int, _ signal: (RelaySignal) -> Void) -> Bool {
+        if buffer.isEmpty { buffer = readBuffer(65536) }
         let n = buffer.withUnsafeMutableBufferPointer { ks_read(pairs[i].upstream, $0.baseAddress, $0.count) }
         if n <= 0 { return false }
         let count = Int(n)

@@ -72,7 +72,10 @@ extension SidecarSetup {
         var pending: Bytes = []
         let standalone = relay == nil           // no invocation edges: ship as events arrive
         if let v = invocations, !v.next() { v.close(); invocations = nil }
-        scratch = Bytes(repeating: 0, count: 16384)
+        scratch = readBuffer(16384)
+        // What the supervisor allocated and freed before the fork is still resident here, copied on
+        // the first write: give it back before the loop starts.
+        ks_release_free_memory()
         // The poll set, rebuilt in place each round (no allocation once it has grown). The relay's
         // connections come first and the event pipe and the decoy watch last: poll(2) looks at them
         // in this order, so when a runtime message that was already waiting is seen, anything the
@@ -156,7 +159,7 @@ extension SidecarSetup {
 
     /// Read the supervisor's event copies (non-blocking). False at end of file.
     mutating func readEvents(_ pending: inout Bytes) -> Bool {
-        if scratch.isEmpty { scratch = Bytes(repeating: 0, count: 16384) }
+        if scratch.isEmpty { scratch = readBuffer(16384) }
         while true {
             let fd = events
             let n = scratch.withUnsafeMutableBufferPointer { ks_read(fd, $0.baseAddress, $0.count) }

@@ -27,6 +27,13 @@ func complain(_ message: Bytes) {
     writeAll(2, Bytes(literal: "kitsune-enforcer: ") + message + [10])
 }
 
+/// A read buffer of `count` bytes that is not zero-filled: its pages become resident only as reads
+/// fill them (a 64 kB relay buffer that only ever sees small messages costs one or two pages, not 16).
+/// Only the bytes a read returned may be looked at; what lies beyond them is whatever the heap held.
+func readBuffer(_ count: Int) -> Bytes {
+    Bytes(unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+}
+
 /// Read a whole file (bounded); nil with an errno on failure.
 func readFile(_ path: Bytes, limit: Int = 16 << 20) -> (Bytes?, Int32) {
     let fd = withCPath(path) { ks_open($0, ks_o_rdonly() | ks_o_cloexec(), 0) }

@@ -63,6 +63,9 @@ int ks_set_dumpable(int on);
 int ks_set_child_subreaper(void);
 int ks_set_pdeathsig(int sig);
 long ks_read_mem(int pid, uint64_t addr, void *buf, size_t n);
+/// Give the heap's free pages back to the kernel (malloc_trim(0)): after a fork, pages neither
+/// process keeps are then neither resident nor copied on write.
+void ks_release_free_memory(void);
 
 /* ---- signals ---- */
 /// Block every catchable signal; saves the previous mask for ks_restore_sigmask; returns a signalfd.

@@ -46,6 +46,36 @@ final class AlertOutboxTests: XCTestCase {
         }
     }
 
+    /// SQLite hands out the largest id plus one: once retention has deleted every event (a fleet
+    /// quiet for the whole retention period), the next events get ids the evaluator has passed. They
+    /// are alerted all the same (migration 11); without it this test fails.
+    func testIDsReusedAfterRetentionAreStillAlerted() async throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try await Backend.sqlite.makeStore(in: dir)
+        let engine = AlertEngine(settings: AlertSettings(), table: try SeverityTable.bundled.get())
+        _ = try await store.createDestination(name: "all", kind: .webhook, target: "http://127.0.0.1:9/x", secret: nil, match: AlertMatch(), enabled: true, actor: "t")
+        try await engine.evaluate(store)
+        for id: Int64 in 1...3 { try await insertEvent(store, id: id, function: "old\(id)") }
+        try await engine.evaluate(store)
+        assertEqual(try await store.alertCursor()?.last, 3)
+        while try await store.pruneEvents(olderThan: Timestamps.nowMs() + 1000, limit: 2) > 0 {}
+        assertEqual(try await store.newestEventID(), 0, "retention emptied the table")
+        for name in ["attack-a", "attack-b"] {   // ids chosen by SQLite, as ingest's are
+            let now = Timestamps.nowMs()
+            _ = try await store.database.transaction([SQLStatement(
+                "INSERT INTO events (group_id, dedup_key, time_ms, received_ms, action, reason, function_name, search, body) VALUES ('g', ?, ?, ?, 'blocked', 'drift', ?, '', '{}')",
+                [.text(name), .int(now), .int(now), .text(name)])])
+        }
+        assertEqual(try await store.newestEventID(), 2, "SQLite reused the ids")
+        try await engine.evaluate(store)
+        let functions = try await store.alerts(limit: 100).compactMap(\.event.functionName).sorted()
+        assertEqual(functions, ["attack-a", "attack-b", "old1", "old2", "old3"], "the events after retention were alerted, once each")
+        try await engine.evaluate(store)
+        assertEqual(try await store.alerts(limit: 100).count, 5)
+        await store.database.close()
+    }
+
     /// `kill -9` while the receiver holds the request: after a restart on the same store the alert is
     /// sent again with the same id (at-least-once; the receiver drops the duplicate by id).
     func testOutboxSurvivesKillMidDelivery() async throws {

@@ -43,9 +43,10 @@ sample() {
   local sweep=0 pids p
   while :; do
     sweep=$((sweep + 1))
-    # One awk for the names (a sweep must be short: a warm round lasts well under a second).
-    pids=$(awk '/^Name:/ { if ($2 == "wrapper" || $2 ~ /^kitsune-enforce?$/) { split(FILENAME, a, "/"); print a[3] }
-                           nextfile }' /proc/[0-9]*/status 2>/dev/null)   # the layer starts it as /opt/kitsune/wrapper
+    # One grep for the names (a sweep must be short: a warm round lasts well under a second; grep,
+    # unlike mawk, goes on past a process that exited between the glob and the read).
+    pids=$(grep -H -m1 '^Name:' /proc/[0-9]*/status 2>/dev/null |
+           awk '$2 == "wrapper" || $2 ~ /^kitsune-enforce?$/ { split($1, a, "/"); print a[3] }')   # the layer starts it as /opt/kitsune/wrapper
     for p in $pids; do
       awk -v sweep="$sweep" -v pid="$p" '
         FNR == 1 { file++ }

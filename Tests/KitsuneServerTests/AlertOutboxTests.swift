@@ -6,12 +6,14 @@ import XCTest
 /// twice, and an alert survives `kill -9` of the server mid-delivery.
 final class AlertOutboxTests: XCTestCase {
     /// An event row written as ingest would, with a chosen id (standing for a commit that became
-    /// visible after higher ids).
-    func insertEvent(_ store: ServerStore, id: Int64, function: String, reason: String = "drift") async throws {
+    /// visible after higher ids), or with none: the database picks it, as for ingest.
+    func insertEvent(_ store: ServerStore, id: Int64?, function: String, reason: String = "drift") async throws {
         let now = Timestamps.nowMs()
+        let idColumn = id == nil ? "" : "id, "
+        let idValue: [SQLValue] = id.map { [.int($0)] } ?? []
         _ = try await store.database.transaction([SQLStatement(
-            "INSERT INTO events (id, group_id, dedup_key, time_ms, received_ms, action, reason, function_name, search, body) VALUES (?, 'g', ?, ?, ?, 'blocked', ?, ?, '', ?)",
-            [.int(id), .text("k\(id)"), .int(now), .int(now), .text(reason), .text(function), .text(#"{"argv":["/tmp/x"]}"#)])])
+            "INSERT INTO events (\(idColumn)group_id, dedup_key, time_ms, received_ms, action, reason, function_name, search, body) VALUES (\(idValue.isEmpty ? "" : "?, ")'g', ?, ?, ?, 'blocked', ?, ?, '', ?)",
+            idValue + [.text("k-\(function)"), .int(now), .int(now), .text(reason), .text(function), .text(#"{"argv":["/tmp/x"]}"#)])])
     }
 
     func testLateVisibleIDsAreEvaluatedOnceEvenWithConcurrentPasses() async throws {
@@ -61,12 +63,7 @@ final class AlertOutboxTests: XCTestCase {
         assertEqual(try await store.alertCursor()?.last, 3)
         while try await store.pruneEvents(olderThan: Timestamps.nowMs() + 1000, limit: 2) > 0 {}
         assertEqual(try await store.newestEventID(), 0, "retention emptied the table")
-        for name in ["attack-a", "attack-b"] {   // ids chosen by SQLite, as ingest's are
-            let now = Timestamps.nowMs()
-            _ = try await store.database.transaction([SQLStatement(
-                "INSERT INTO events (group_id, dedup_key, time_ms, received_ms, action, reason, function_name, search, body) VALUES ('g', ?, ?, ?, 'blocked', 'drift', ?, '', '{}')",
-                [.text(name), .int(now), .int(now), .text(name)])])
-        }
+        for name in ["attack-a", "attack-b"] { try await insertEvent(store, id: nil, function: name) }   // ids chosen by SQLite
         assertEqual(try await store.newestEventID(), 2, "SQLite reused the ids")
         try await engine.evaluate(store)
         let functions = try await store.alerts(limit: 100).compactMap(\.event.functionName).sorted()

@@ -9,12 +9,14 @@
 #   ship   — the layer with KITSUNE_EVENTS_URL set (a loopback collector; the relay holds a response back
 #            until the events it caused are delivered): benign invocations must
 #            post nothing, so this should cost the same as `layer`;
-#   norelay — the layer with KITSUNE_RUNTIME_RELAY=off: what the request-id relay itself costs.
+#   norelay — the layer with KITSUNE_RUNTIME_RELAY=off: what the request-id relay itself costs;
+#   glibc  — the layer with SwiftPM's static-glibc enforcer instead of the musl one the release ships
+#            (scripts/build-musl): what the libc costs in memory and time.
 # Init Duration is also sampled over extra cold starts (COLD, default 10 per side, one invocation each).
 #   bench/lambda.sh [INVOCATIONS_PER_ROUND] [ROUNDS] [COLD] [BUILD]   (needs root, like the emulator;
-#            BUILD release (default) or debug: the emulator's build. The layer's kitsune-enforcer and
-#            kitsune-ship are release builds, as shipped, whatever BUILD is; ENFORCER_BUILD=debug
-#            takes the debug ones instead, KITSUNE_ENFORCER=PATH another build)
+#            BUILD release (default) or debug: the emulator's build. The layer's kitsune-enforcer is
+#            the musl build and kitsune-ship the release build, as shipped, whatever BUILD is;
+#            ENFORCER_BUILD=debug takes the debug ones instead, KITSUNE_ENFORCER=PATH another build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000}; rounds=${2:-3}; cold=${3:-10}; build=${4:-release}
@@ -23,14 +25,23 @@ swift build -c "$enforcer_build" --product kitsune-enforcer >/dev/null
 swift build -c "$enforcer_build" --product kitsune-ship >/dev/null
 swift build -c "$build" --product kitsune >/dev/null
 bin=$(swift build -c "$build" --show-bin-path)
-# The layer's enforcer (kitsune-ship is taken from beside it); KITSUNE_ENFORCER=PATH measures another.
-export KITSUNE_ENFORCER
-KITSUNE_ENFORCER=${KITSUNE_ENFORCER:-$(swift build -c "$enforcer_build" --show-bin-path)/kitsune-enforcer}
+enforcer_bin=$(swift build -c "$enforcer_build" --show-bin-path)
 work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+# The layer's enforcer (kitsune-ship is taken from beside it): the musl build, as released;
+# KITSUNE_ENFORCER=PATH measures another. The glibc side always takes SwiftPM's.
+if [ -z "${KITSUNE_ENFORCER:-}" ]; then
+  if [ "$enforcer_build" = release ]; then
+    scripts/build-musl --out "$work/musl" --ship "$enforcer_bin/kitsune-ship" >/dev/null
+    KITSUNE_ENFORCER=$work/musl/kitsune-enforcer
+  else
+    KITSUNE_ENFORCER=$enforcer_bin/kitsune-enforcer
+  fi
+fi
 mkdir -p "$work/fn"
 printf 'def handler(event, context):\n    return {"ok": True}\n' > "$work/fn/app.py"
 chmod -R a+rX "$work"
-"$bin/kitsune" layer build -o "$work/layer.zip" 2>/dev/null
+KITSUNE_ENFORCER=$KITSUNE_ENFORCER "$bin/kitsune" layer build -o "$work/layer.zip" 2>/dev/null
+KITSUNE_ENFORCER=$enforcer_bin/kitsune-enforcer "$bin/kitsune" layer build -o "$work/layer-glibc.zip" 2>/dev/null
 python3 Tests/KitsuneLambdaTests/Fixtures/layer/collector.py "$work/batches.jsonl" > "$work/collector.port" &
 sleep 0.5; port=$(head -1 "$work/collector.port")
 
@@ -38,21 +49,26 @@ sleep 0.5; port=$(head -1 "$work/collector.port")
 # runs. Each sweep prints, per process, its parent and: Pss (smaps_rollup: pages shared by the
 # supervisor and the sidecar — the static binary's file pages, copy-on-write pages neither wrote
 # since the fork — are divided between them, so the sum over a sandbox's processes counts each page
-# once), its Anon and File parts, Private_Dirty, VmPTE (page tables), and VmHWM/RssAnon/RssFile.
+# once), its Anon and File parts, Private_Dirty, VmPTE (page tables), and VmHWM/RssAnon/RssFile;
+# first, the side running (the file $work/side, written before each invocation).
 sample() {
-  local sweep=0 pids p
+  # A background subshell: a process that exits mid-sweep makes grep or awk fail, which must not
+  # end the sampler (errexit and pipefail are the script's, not the sampler's).
+  set +e +o pipefail
+  local sweep=0 pids p side
   while :; do
     sweep=$((sweep + 1))
+    side=$(cat "$work/side" 2>/dev/null || echo none)
     # One grep for the names (a sweep must be short: a warm round lasts well under a second; grep,
     # unlike mawk, goes on past a process that exited between the glob and the read).
     pids=$(grep -H -m1 '^Name:' /proc/[0-9]*/status 2>/dev/null |
            awk '$2 == "wrapper" || $2 ~ /^kitsune-enforce?$/ { split($1, a, "/"); print a[3] }')   # the layer starts it as /opt/kitsune/wrapper
     for p in $pids; do
-      awk -v sweep="$sweep" -v pid="$p" '
+      awk -v sweep="$sweep" -v pid="$p" -v side="$side" '
         FNR == 1 { file++ }
         file == 1 && /^(PPid|VmHWM|RssAnon|RssFile|VmPTE):/ { v[$1] = $2 }
         file == 2 && /^(Pss|Pss_Anon|Pss_File|Private_Dirty):/ { v[$1] = $2 }
-        END { if ("Pss:" in v) print sweep, pid, v["PPid:"], v["Pss:"], v["Pss_Anon:"], v["Pss_File:"], v["Private_Dirty:"],
+        END { if ("Pss:" in v) print side, sweep, pid, v["PPid:"], v["Pss:"], v["Pss_Anon:"], v["Pss_File:"], v["Private_Dirty:"],
                                        v["VmPTE:"], v["VmHWM:"], v["RssAnon:"], v["RssFile:"] }' \
         "/proc/$p/status" "/proc/$p/smaps_rollup" 2>/dev/null
     done
@@ -62,28 +78,30 @@ sample() {
 sample > "$work/memory.log" &
 sampler=$!
 
+# One side's invocations: invoke SIDE LOG [kitsune local invoke arguments...]
+invoke() {
+  local side=$1 log=$2; shift 2
+  echo "$side" > "$work/side"
+  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 "$@" 2>"$work/$log.log" >/dev/null
+}
 wrap=(--layer "$work/layer.zip" --env AWS_LAMBDA_EXEC_WRAPPER=/opt/kitsune/wrapper)
+glibc=(--layer "$work/layer-glibc.zip" --env AWS_LAMBDA_EXEC_WRAPPER=/opt/kitsune/wrapper)
+ship=(--env "KITSUNE_EVENTS_URL=http://127.0.0.1:$port/events")
 for r in $(seq 1 "$rounds"); do
-  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 --repeat "$n" \
-      2>"$work/bare-$r.log" >/dev/null
-  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 --repeat "$n" \
-      "${wrap[@]}" 2>"$work/layer-$r.log" >/dev/null
-  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 --repeat "$n" \
-      "${wrap[@]}" --env "KITSUNE_EVENTS_URL=http://127.0.0.1:$port/events" 2>"$work/ship-$r.log" >/dev/null
-  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 --repeat "$n" \
-      "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=off 2>"$work/norelay-$r.log" >/dev/null
-  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 --repeat "$n" \
-      "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=extension 2>"$work/extension-$r.log" >/dev/null
+  invoke bare "bare-$r" --repeat "$n"
+  invoke layer "layer-$r" --repeat "$n" "${wrap[@]}"
+  invoke ship "ship-$r" --repeat "$n" "${wrap[@]}" "${ship[@]}"
+  invoke norelay "norelay-$r" --repeat "$n" "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=off
+  invoke extension "extension-$r" --repeat "$n" "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=extension
+  invoke glibc "glibc-$r" --repeat "$n" "${glibc[@]}"
 done
 for c in $(seq 1 "$cold"); do
-  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 2>"$work/bare-cold$c.log" >/dev/null
-  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 "${wrap[@]}" 2>"$work/layer-cold$c.log" >/dev/null
-  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 "${wrap[@]}" \
-      --env "KITSUNE_EVENTS_URL=http://127.0.0.1:$port/events" 2>"$work/ship-cold$c.log" >/dev/null
-  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 "${wrap[@]}" \
-      --env KITSUNE_RUNTIME_RELAY=off 2>"$work/norelay-cold$c.log" >/dev/null
-  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 "${wrap[@]}" \
-      --env KITSUNE_RUNTIME_RELAY=extension 2>"$work/extension-cold$c.log" >/dev/null
+  invoke bare "bare-cold$c"
+  invoke layer "layer-cold$c" "${wrap[@]}"
+  invoke ship "ship-cold$c" "${wrap[@]}" "${ship[@]}"
+  invoke norelay "norelay-cold$c" "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=off
+  invoke extension "extension-cold$c" "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=extension
+  invoke glibc "glibc-cold$c" "${glibc[@]}"
 done
 kill "$sampler" 2>/dev/null || true
 python3 - "$work" "$rounds" <<'PY'
@@ -103,11 +121,11 @@ def load(kind):
     return dur, init, mem, blocked
 def pct(v, p):
     v = sorted(v); return v[min(len(v) - 1, int(round((len(v) - 1) * p)))]
-sides = {k: load(k) for k in ("bare", "layer", "extension", "ship", "norelay")}
+sides = {k: load(k) for k in ("bare", "layer", "extension", "ship", "norelay", "glibc")}
 b = sides["bare"]
 print(f"kitsune-bench lambda: {len(b[0])} warm invocations per side ({rounds} alternating cold starts each), "
       f"{len(b[1])} cold starts per side for Init Duration, python3.11, no exec")
-for k in ("layer", "extension", "ship", "norelay"):
+for k in ("layer", "extension", "ship", "norelay", "glibc"):
     l = sides[k]
     print(f"[{k}] Duration p50  bare {pct(b[0],.5):.3f} ms  {k} {pct(l[0],.5):.3f} ms  added {pct(l[0],.5)-pct(b[0],.5):+.3f} ms  (target <= 0.05 ms)")
     print(f"[{k}] Duration p99  bare {pct(b[0],.99):.3f} ms  {k} {pct(l[0],.99):.3f} ms  added {pct(l[0],.99)-pct(b[0],.99):+.3f} ms  (target <= 0.5 ms)")
@@ -119,30 +137,35 @@ posted = sum(1 for _ in open(f"{work}/batches.jsonl")) if os.path.exists(f"{work
 print(f"[ship] batches posted: {posted} (the `started` event of each cold start: {rounds + len(glob.glob(work + '/ship-cold*.log'))} expected, none per invocation)")
 # Per process: the peak of each figure. Per sandbox (a supervisor and its enforcer children, the
 # sidecar — and, for an instant, the command's fork before its exec), per sweep: the sums; then the
-# largest sum seen.
+# largest sum seen. Separately for the layer as released (every side but glibc) and the glibc side.
 keys = ("Pss", "Pss_Anon", "Pss_File", "Private_Dirty", "VmPTE", "VmHWM", "RssAnon", "RssFile")
+libc = lambda side: "glibc" if side == "glibc" else "released"
 peak = collections.defaultdict(lambda: dict.fromkeys(keys, 0))
 sweeps = collections.defaultdict(list)
 for line in open(f"{work}/memory.log"):
     f = line.split()
-    if len(f) != 3 + len(keys): continue
-    sweep, pid, ppid, vals = f[0], f[1], f[2], dict(zip(keys, map(int, f[3:])))
-    for k in keys: peak[pid][k] = max(peak[pid][k], vals[k])
-    sweeps[sweep].append((pid, ppid, vals))
-box = dict.fromkeys(("Pss", "Pss_Anon", "Pss_File", "Private_Dirty", "VmPTE"), 0)
-for procs in sweeps.values():
+    if len(f) != 4 + len(keys): continue
+    side, sweep, pid, ppid, vals = f[0], f[1], f[2], f[3], dict(zip(keys, map(int, f[4:])))
+    for k in keys: peak[(libc(side), pid)][k] = max(peak[(libc(side), pid)][k], vals[k])
+    sweeps[(libc(side), sweep)].append((pid, ppid, vals))
+box = {g: dict.fromkeys(("Pss", "Pss_Anon", "Pss_File", "Private_Dirty", "VmPTE"), 0) for g in ("released", "glibc")}
+for (group, _), procs in sweeps.items():
     pids = {p for p, _, _ in procs}
     groups = collections.defaultdict(list)
     for pid, ppid, vals in procs: groups[ppid if ppid in pids else pid].append(vals)
     for members in groups.values():
-        for k in box: box[k] = max(box[k], sum(v[k] for v in members))
-if peak:
-    p = list(peak.values())
+        for k in box[group]: box[group][k] = max(box[group][k], sum(v[k] for v in members))
+for group, what in (("released", "the layer as released (musl enforcer)"), ("glibc", "the glibc side")):
+    p = [v for (g, _), v in peak.items() if g == group]
+    if not p: continue
+    b = box[group]
     span = lambda k: f"{min(v[k] for v in p)}–{max(v[k] for v in p)}"
-    print(f"enforcer processes seen: {len(p)}; peak per process: VmHWM {span('VmHWM')} kB, RssAnon {span('RssAnon')} kB, "
+    print(f"[{group}] enforcer processes seen: {len(p)}; peak per process: VmHWM {span('VmHWM')} kB, RssAnon {span('RssAnon')} kB, "
           f"RssFile {span('RssFile')} kB, Pss {span('Pss')} kB, Private_Dirty {span('Private_Dirty')} kB, VmPTE {span('VmPTE')} kB")
-    print(f"added per sandbox (supervisor + sidecar), largest sum over one sweep: Pss {box['Pss']} kB "
-          f"(anon {box['Pss_Anon']} kB, the binary's file pages {box['Pss_File']} kB) + page tables {box['VmPTE']} kB "
-          f"= {box['Pss'] + box['VmPTE']} kB  (target ≤ 1.0 MB = 1024 kB)")
-    print(f"[old bound, per-process peaks: max RssFile + 2 × max RssAnon] ≤ {max(v['RssFile'] for v in p) + 2 * max(v['RssAnon'] for v in p)} kB")
+    print(f"[{group}] added per sandbox by {what} (supervisor + sidecar), largest sum over one sweep: Pss {b['Pss']} kB "
+          f"(anon {b['Pss_Anon']} kB, the binary's file pages {b['Pss_File']} kB) + page tables {b['VmPTE']} kB "
+          f"= {b['Pss'] + b['VmPTE']} kB  (target ≤ 1.0 MB = 1024 kB)")
+if all(box[g]["Pss"] for g in box):
+    tot = {g: box[g]["Pss"] + box[g]["VmPTE"] for g in box}
+    print(f"memory per sandbox, released / glibc: {tot['released']} / {tot['glibc']} kB = {tot['released'] / tot['glibc']:.2f}×")
 PY

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -137,6 +138,11 @@ int ks_getrandom(void *buf, size_t n) {
     }
     return 0;
 }
+
+#ifndef __GLIBC__
+// The Embedded Swift runtime seeds hashing through arc4random_buf, which musl 1.2.3 lacks.
+void arc4random_buf(void *buf, size_t n) { if (ks_getrandom(buf, n) != 0) abort(); }
+#endif
 
 int ks_mkdir(const char *path, int mode) { RET(mkdir(path, (mode_t)mode)); }
 int ks_o_wronly_excl_create(void) { return O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW; }

@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include "ckitsune.h"
 #include <errno.h>
+#ifdef __GLIBC__
 #include <malloc.h>
+#endif
 #include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,9 +26,20 @@
 static int g_argc;
 static char **g_argv;
 static char **g_envp;
+#ifdef __GLIBC__
+// glibc calls constructors with main's arguments.
 __attribute__((constructor)) static void ks_capture(int argc, char **argv, char **envp) {
     g_argc = argc; g_argv = argv; g_envp = envp;
 }
+#else
+// musl calls constructors with none: the static musl link (scripts/build-musl) wraps main instead
+// (-Wl,--wrap=main), so the arguments are captured before the Swift entry point runs.
+int __real_main(int argc, char **argv);
+int __wrap_main(int argc, char **argv, char **envp) {
+    g_argc = argc; g_argv = argv; g_envp = envp;
+    return __real_main(argc, argv);
+}
+#endif
 int ks_argc(void) { return g_argc; }
 char **ks_argv(void) { return g_argv; }
 char **ks_envp(void) { return g_envp; }
@@ -76,7 +89,11 @@ int ks_o_wronly_trunc_create(void) { return O_WRONLY | O_TRUNC | O_CREAT; }
 
 /* ---------------- processes ---------------- */
 int ks_fork(void) { RET(fork()); }
+#ifdef __GLIBC__
 void ks_release_free_memory(void) { (void)malloc_trim(0); }
+#else
+void ks_release_free_memory(void) {}   // musl's malloc returns free pages to the kernel itself
+#endif
 int ks_execve(const char *p, char *const a[], char *const e[]) { RET(execve(p, a, e)); }
 void ks_exit(int code) { _exit(code); }
 int ks_getpid(void) { return getpid(); }

@@ -56,10 +56,18 @@ final class EnforcerFixture: @unchecked Sendable {
         unprivileged = getuid() == 0
     }
 
-    /// A product built next to the test bundle (`.build/debug/NAME`), or `$KITSUNE_BUILD_DIR/NAME`.
+    /// `$KITSUNE_BUILD_DIR/NAME`, else a product built next to the test bundle (`.build/debug/NAME`).
+    /// With `KITSUNE_BUILD_DIR` set, `kitsune-enforcer` is taken from there only (scripts/test runs
+    /// these tests again with the musl build there: a silent fallback would test the other one).
     static func builtProduct(_ name: String) throws -> String {
         var dirs: [URL] = []
-        if let d = ProcessInfo.processInfo.environment["KITSUNE_BUILD_DIR"] { dirs.append(URL(fileURLWithPath: d)) }
+        if let d = ProcessInfo.processInfo.environment["KITSUNE_BUILD_DIR"] {
+            let candidate = URL(fileURLWithPath: d).appendingPathComponent(name).path
+            if name == "kitsune-enforcer" && !FileManager.default.isExecutableFile(atPath: candidate) {
+                throw FixtureError("KITSUNE_BUILD_DIR=\(d) has no kitsune-enforcer")
+            }
+            dirs.append(URL(fileURLWithPath: d))
+        }
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var dir = exe.deletingLastPathComponent()
         for _ in 0..<4 { dirs.append(dir); dir = dir.deletingLastPathComponent() }

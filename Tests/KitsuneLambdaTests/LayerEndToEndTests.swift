@@ -20,8 +20,16 @@ final class LayerEndToEndTests: LambdaTestCase {
 }
 
 extension Fixture {
-    /// The kitsune-enforcer built next to the test bundle.
+    /// The kitsune-enforcer in `$KITSUNE_BUILD_DIR` (scripts/test runs the layer's tests again with
+    /// the musl build there), else the one built next to the test bundle.
     static func enforcerBinary() throws -> URL {
+        if let built = ProcessInfo.processInfo.environment["KITSUNE_BUILD_DIR"] {
+            let candidate = URL(fileURLWithPath: built).appendingPathComponent("kitsune-enforcer")
+            guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
+                throw TestToolMissing(message: "KITSUNE_BUILD_DIR=\(built) has no kitsune-enforcer")
+            }
+            return candidate
+        }
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var dir = exe.deletingLastPathComponent()
         for _ in 0..<4 {

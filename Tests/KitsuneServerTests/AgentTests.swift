@@ -156,6 +156,7 @@ final class AgentTests: XCTestCase {
             }
             assertEqual(try await server.json("GET", "/api/v1/functions", token: a).status, 403, "an agent token has no API role")
             assertEqual(try await server.post([sampleEvent()], token: a).status, 403, "nor does it post events")
+            assertEqual(try await DashboardSessionTests.login(server, a).status, 401, "nor log in to the dashboard")
             for (name, accounts) in [("mine", "[\"1234*\"]"), ("theirs", "[\"210987654321\"]")] {
                 let yaml = "name: \(name)\nmode: audit\nscope:\n  accounts: \(accounts)\n"
                 assertEqual(try await server.request("POST", "/api/v1/policies", token: server.admin, body: Data(yaml.utf8), contentType: "application/yaml").status, 201)

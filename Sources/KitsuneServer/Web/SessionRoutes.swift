@@ -23,7 +23,7 @@ struct SessionRoutes {
         let body = try await JSONBody.read(request, allowed: ["token"], limit: 4096)
         guard let text = try body.string("token"), let token = TokenSecret(parsing: Substring(text)),
               let session = try await store.createSession(token: token, policy: cookie.policy) else {
-            throw APIError(.unauthorized, "not a live API token (enforcer group tokens cannot log in)", field: "token")
+            throw APIError(.unauthorized, "not a live API token of a viewer, editor or admin (enforcer group and agent tokens cannot log in)", field: "token")
         }
         let now = Timestamps.nowMs()
         var response = Self.render(session.principal, csrf: session.csrf, expiresMs: session.expiresMs, status: .created)

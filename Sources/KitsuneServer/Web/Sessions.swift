@@ -30,10 +30,11 @@ public struct SessionInfo: Sendable {
 }
 
 extension ServerStore {
-    /// Exchanges an API token for a session. Nil when the token is unknown, revoked or an enforcer
-    /// group's (ingest tokens cannot log in).
+    /// Exchanges an API token for a session. Nil when the token is unknown, revoked or a machine's:
+    /// only people's roles (viewer, editor, admin) log in, never an enforcer group's (ingest) or an
+    /// in-account agent's token, which live in functions' and accounts' configuration.
     public func createSession(token: TokenSecret, policy: SessionPolicy, nowMs: Int64 = Timestamps.nowMs()) async throws(StoreError) -> NewSession? {
-        guard let principal = try await authenticate(token), principal.role != .ingest else { return nil }
+        guard let principal = try await authenticate(token), principal.role >= .viewer else { return nil }
         let session = NewSession(id: randomHex(bytes: 32), csrf: randomHex(bytes: 32), expiresMs: nowMs + policy.absoluteMs, principal: principal)
         _ = try await database.transaction([
             SQLStatement("DELETE FROM sessions WHERE expires_ms < ? OR last_seen_ms < ?", [.int(nowMs), .int(nowMs - policy.idleMs)]),
@@ -54,7 +55,7 @@ extension ServerStore {
             FROM sessions s JOIN tokens t ON t.id = s.token_id
             WHERE s.id_hash = ? AND t.revoked_ms IS NULL
             """, [.text(hash)])),
-              let role = Role(rawValue: row.text(4) ?? ""), role != .ingest else { return nil }
+              let role = Role(rawValue: row.text(4) ?? ""), role >= .viewer else { return nil }
         let expires = row.int(1), lastSeen = row.int(2)
         guard nowMs < expires, nowMs - lastSeen < policy.idleMs else { return nil }
         let touched = nowMs - lastSeen >= policy.touchEveryMs

@@ -78,30 +78,30 @@ sample() {
 sample > "$work/memory.log" &
 sampler=$!
 
-# One side's invocations: invoke SIDE LOG [kitsune local invoke arguments...]
+# One side's invocations, logged to $work/SIDE-TURN.log: invoke SIDE TURN [kitsune local invoke arguments...]
 invoke() {
-  local side=$1 log=$2; shift 2
+  local side=$1 turn=$2; shift 2
   echo "$side" > "$work/side"
-  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 "$@" 2>"$work/$log.log" >/dev/null
+  "$bin/kitsune" local invoke --code "$work/fn" --handler app.handler --runtime python3.11 "$@" 2>"$work/$side-$turn.log" >/dev/null
 }
 wrap=(--layer "$work/layer.zip" --env AWS_LAMBDA_EXEC_WRAPPER=/opt/kitsune/wrapper)
 glibc=(--layer "$work/layer-glibc.zip" --env AWS_LAMBDA_EXEC_WRAPPER=/opt/kitsune/wrapper)
 ship=(--env "KITSUNE_EVENTS_URL=http://127.0.0.1:$port/events")
 for r in $(seq 1 "$rounds"); do
-  invoke bare "bare-$r" --repeat "$n"
-  invoke layer "layer-$r" --repeat "$n" "${wrap[@]}"
-  invoke ship "ship-$r" --repeat "$n" "${wrap[@]}" "${ship[@]}"
-  invoke norelay "norelay-$r" --repeat "$n" "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=off
-  invoke extension "extension-$r" --repeat "$n" "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=extension
-  invoke glibc "glibc-$r" --repeat "$n" "${glibc[@]}"
+  invoke bare "$r" --repeat "$n"
+  invoke layer "$r" --repeat "$n" "${wrap[@]}"
+  invoke ship "$r" --repeat "$n" "${wrap[@]}" "${ship[@]}"
+  invoke norelay "$r" --repeat "$n" "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=off
+  invoke extension "$r" --repeat "$n" "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=extension
+  invoke glibc "$r" --repeat "$n" "${glibc[@]}"
 done
 for c in $(seq 1 "$cold"); do
-  invoke bare "bare-cold$c"
-  invoke layer "layer-cold$c" "${wrap[@]}"
-  invoke ship "ship-cold$c" "${wrap[@]}" "${ship[@]}"
-  invoke norelay "norelay-cold$c" "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=off
-  invoke extension "extension-cold$c" "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=extension
-  invoke glibc "glibc-cold$c" "${glibc[@]}"
+  invoke bare "cold$c"
+  invoke layer "cold$c" "${wrap[@]}"
+  invoke ship "cold$c" "${wrap[@]}" "${ship[@]}"
+  invoke norelay "cold$c" "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=off
+  invoke extension "cold$c" "${wrap[@]}" --env KITSUNE_RUNTIME_RELAY=extension
+  invoke glibc "cold$c" "${glibc[@]}"
 done
 kill "$sampler" 2>/dev/null || true
 python3 - "$work" "$rounds" <<'PY'
@@ -121,11 +121,12 @@ def load(kind):
     return dur, init, mem, blocked
 def pct(v, p):
     v = sorted(v); return v[min(len(v) - 1, int(round((len(v) - 1) * p)))]
-sides = {k: load(k) for k in ("bare", "layer", "extension", "ship", "norelay", "glibc")}
+measured = ("layer", "extension", "ship", "norelay", "glibc")
+sides = {k: load(k) for k in ("bare",) + measured}
 b = sides["bare"]
 print(f"kitsune-bench lambda: {len(b[0])} warm invocations per side ({rounds} alternating cold starts each), "
       f"{len(b[1])} cold starts per side for Init Duration, python3.11, no exec")
-for k in ("layer", "extension", "ship", "norelay", "glibc"):
+for k in measured:
     l = sides[k]
     print(f"[{k}] Duration p50  bare {pct(b[0],.5):.3f} ms  {k} {pct(l[0],.5):.3f} ms  added {pct(l[0],.5)-pct(b[0],.5):+.3f} ms  (target <= 0.05 ms)")
     print(f"[{k}] Duration p99  bare {pct(b[0],.99):.3f} ms  {k} {pct(l[0],.99):.3f} ms  added {pct(l[0],.99)-pct(b[0],.99):+.3f} ms  (target <= 0.5 ms)")

@@ -27,8 +27,32 @@ final class EventParsingTests: XCTestCase {
             var scanner = JSONScanner(Array(text.utf8))
             XCTAssertThrowsError(try scanner.topLevelArray(), text) { XCTAssertTrue("\($0)".contains(expected), "\(text): \($0)") }
         }
-        var invalidUTF8 = JSONScanner([91, 34, 0xC3, 0x28, 34, 93])
-        XCTAssertThrowsError(try invalidUTF8.topLevelArray()) { XCTAssertTrue("\($0)".contains("UTF-8"), "\($0)") }
+        // Invalid UTF-8 in every form the decoder would otherwise repair, on the fast path (no escape)
+        // and after an escape: a bad continuation, an overlong "/", a UTF-16 surrogate written as UTF-8,
+        // a truncated sequence, a byte that never starts one, a code point past U+10FFFF.
+        for bad: [UInt8] in [[0xC3, 0x28], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xE2, 0x82], [0xFF], [0xF4, 0x90, 0x80, 0x80]] {
+            for prefix: [UInt8] in [[], Array(#"\n"#.utf8)] {
+                var scanner = JSONScanner([91, 34] + prefix + bad + [34, 93])
+                XCTAssertThrowsError(try scanner.topLevelArray(), "\(prefix + bad)") { XCTAssertTrue("\($0)".contains("UTF-8"), "\($0)") }
+            }
+        }
+        // Valid text, including the replacement character itself, is kept as it is.
+        var valid = JSONScanner(Array("[\"\u{FFFD}é😀\"]".utf8))
+        XCTAssertEqual(try valid.topLevelArray().first?.value.string, "\u{FFFD}é😀")
+    }
+
+    func testDuplicateKeysAreRefusedInSmallAndLargeObjects() throws {
+        for count in [2, 23, 24, 25, 200] {
+            let members = (0..<count).map { "\"k\($0)\":\($0)" }
+            var unique = JSONScanner(Array("[{\(members.joined(separator: ","))}]".utf8))
+            XCTAssertEqual(try unique.topLevelArray().count, 1, "\(count) distinct keys")
+            for duplicate in [0, count - 1] {
+                var scanner = JSONScanner(Array("[{\(members.joined(separator: ",")),\"k\(duplicate)\":0}]".utf8))
+                XCTAssertThrowsError(try scanner.topLevelArray(), "\(count) keys, k\(duplicate) twice") {
+                    XCTAssertTrue("\($0)".contains("duplicate field \"k\(duplicate)\""), "\($0)")
+                }
+            }
+        }
     }
 
     func testEventFieldsAreCheckedOneByOne() throws {

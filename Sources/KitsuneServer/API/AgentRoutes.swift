@@ -14,7 +14,7 @@ struct AgentRoutes {
             let account = try await agent(context)
             let state = try await store.desiredState(for: account, options: options)
             let body = try AgentJSON.encoder().encode(state)
-            let etag = "\"" + SHA256.hash(data: body).prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
+            let etag = "\"" + SHA256.hash(data: body).prefix(16).hexString + "\""
             if request.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: [.eTag: etag]) }
             var response = Response.json(String(decoding: body, as: UTF8.self))
             response.headers[.eTag] = etag

@@ -116,6 +116,6 @@ public enum AlertFormat {
     public static func signature(body: [UInt8], secret: String, unixSeconds: Int64) -> String {
         let key = SymmetricKey(data: Data(secret.utf8))
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(unixSeconds).".utf8) + Data(body), using: key)
-        return "t=\(unixSeconds),v1=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "t=\(unixSeconds),v1=" + mac.hexString
     }
 }

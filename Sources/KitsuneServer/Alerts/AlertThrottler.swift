@@ -41,7 +41,7 @@ public struct AlertThrottler: Sendable {
     public static func groupKey(destinationID: String, event: AlertEvent) -> String {
         let parts = [destinationID, event.functionName ?? "", event.accountID ?? "", event.reason ?? "", event.action]
         let digest = SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        return digest.hexString
     }
 
     /// Accounts for `event` going to `destinationID`.

@@ -45,7 +45,7 @@ public struct TokenSecret: Sendable, Equatable {
     public var hash: String { Self.hash(secret) }
 
     static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(secret.utf8)).hexString
     }
 
     /// Constant-time comparison of this token's hash with a stored one.
@@ -63,7 +63,7 @@ public struct TokenSecret: Sendable, Equatable {
 /// `count` random bytes from the system's CSPRNG, as lowercase hex.
 func randomHex(bytes count: Int) -> String {
     var generator = SystemRandomNumberGenerator()
-    return (0..<count).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+    return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.hexString
 }
 
 /// Which functions a group token may post events as. `nil` fields match anything; a function

@@ -26,7 +26,8 @@ public struct EventIngestor: Sendable {
         let parsed = try parser.parse(body, groupID: groupID, receivedMs: receivedMs)
         var problems = parsed.problems
         var events: [IncomingEvent] = []
-        var seen = Set<String>()
+        var seen = Set<String>(minimumCapacity: parsed.events.count)
+        events.reserveCapacity(parsed.events.count)
         var inBatchDuplicates = 0
         for (index, var event) in parsed.events {
             if let scopes = principal.functions {

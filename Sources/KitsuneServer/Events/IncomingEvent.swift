@@ -85,7 +85,7 @@ public struct EventBatchParser: Sendable {
             throw FieldProblem(field: "event", reason: "\(raw.count) bytes; an event may have at most \(limits.maxEventBytes)")
         }
         func text(_ key: String, max: Int, pattern: ((UInt8) -> Bool)? = nil) throws(FieldProblem) -> String? {
-            guard let member = members.first(where: { $0.key == key }) else { return nil }
+            guard let member = members.member(key) else { return nil }
             if case .null = member.value { return nil }
             guard case .string(let s) = member.value else { throw FieldProblem(field: key, reason: "must be a string") }
             guard s.utf8.count <= max else { throw FieldProblem(field: key, reason: "longer than \(max) bytes") }
@@ -106,7 +106,7 @@ public struct EventBatchParser: Sendable {
         if let account, account.utf8.count != 12 { throw FieldProblem(field: "account_id", reason: "must be 12 digits") }
         let instance = try text("instance_id", max: 128, pattern: ident)
         var seq: Int64?
-        if let member = members.first(where: { $0.key == "seq" }) {
+        if let member = members.member("seq") {
             guard case .number(let n) = member.value, let v = Int64(n), v >= 0 else {
                 throw FieldProblem(field: "seq", reason: "must be a non-negative integer")
             }
@@ -135,7 +135,7 @@ public struct EventBatchParser: Sendable {
                 canonical.append(contentsOf: raw[member.range])
                 canonical.append(0)
             }
-            dedupKey = "h:" + SHA256.hash(data: canonical).map { String(format: "%02x", $0) }.joined()
+            dedupKey = "h:" + SHA256.hash(data: canonical).hexString
         }
         var started: StartedFacts?
         if action == "started" {
@@ -159,6 +159,10 @@ public struct EventBatchParser: Sendable {
 
     /// Text for an indexed column: NUL (which PostgreSQL's text refuses) becomes U+FFFD.
     static func columnSafe(_ s: String) -> String {
-        s.utf8.contains(0) ? s.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : s
+        let nul = s.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false
+        }
+            ?? s.utf8.contains(0)
+        return nul ? s.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : s
     }
 }

@@ -24,8 +24,8 @@ public actor IngestQueue {
         self.metrics = metrics
     }
 
-    /// Writes `statements`; returns how many rows the first `insertCount` of them returned (the
-    /// events actually inserted) once they are committed.
+    /// Writes `statements`; once they are committed, returns the sum of the counts the first
+    /// `insertCount` of them answered (`SQLStatement.countsChanges`: the events actually inserted).
     public func submit(_ statements: [SQLStatement], insertCount: Int) async throws(StoreError) -> Int {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Int, StoreError>, Never>) in
             pending.append(Job(statements: statements, insertCount: insertCount, continuation: continuation))
@@ -64,7 +64,7 @@ public actor IngestQueue {
                 }
                 var offset = 0
                 for job in jobs {
-                    let inserted = results[offset..<(offset + job.insertCount)].reduce(0) { $0 + $1.count }
+                    let inserted = results[offset..<(offset + job.insertCount)].reduce(0) { $0 + Int($1.first?.int(0) ?? 0) }
                     offset += job.statements.count
                     job.continuation.resume(returning: .success(inserted))
                 }

@@ -2,7 +2,9 @@
 /// from: events are stored exactly as the sender wrote them, while the server reads the few fields it
 /// indexes. Hostile input is expected: nesting is bounded, strings must be valid UTF-8 without raw
 /// control characters, lone surrogates and duplicate object keys are refused.
-public indirect enum JSONValue: Sendable, Equatable {
+/// Not `indirect`: arrays and objects hold their elements out of line already, and boxing every
+/// value cost an allocation a value on the ingest path.
+public enum JSONValue: Sendable, Equatable {
     case string(String)
     /// A number, as its text.
     case number(String)
@@ -16,7 +18,16 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// The member named `key` of an object.
     public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
-        return members.first { $0.key == key }?.value
+        return members.member(key)?.value
+    }
+}
+
+extension [JSONMember] {
+    /// The member named `key`. Lengths are compared first: most members a lookup passes differ in
+    /// length, and comparing two strings' bytes costs a call each.
+    public func member(_ key: String) -> JSONMember? {
+        let count = key.utf8.count
+        return first { $0.key.utf8.count == count && $0.key == key }
     }
 }
 
@@ -112,25 +123,38 @@ public struct JSONScanner {
         guard depth <= maxDepth else { throw fail("nested deeper than \(maxDepth) levels") }
     }
 
+    /// Objects up to this many members are checked for duplicate keys without hashing.
+    private static let linearKeyLimit = 24
+
     private mutating func parseObject() throws(JSONScanError) -> JSONValue {
         try enter()
         defer { depth -= 1 }
         i += 1
         var members: [JSONMember] = []
-        var keys = Set<String>()
+        // Duplicate keys: a linear look through the few members an event has (hashing every key cost
+        // more than the rest of the parse), a set once an object is larger than that.
+        var keys: Set<String>? = nil
         skipSpace()
         if peek() == UInt8(ascii: "}") { i += 1; return .object(members) }
         while true {
             skipSpace()
             guard peek() == UInt8(ascii: "\"") else { throw fail("expected a field name") }
             let key = try parseString()
-            guard keys.insert(key).inserted else { throw fail("duplicate field \"\(String(key.prefix(64)))\"") }
+            let duplicate: Bool
+            if keys == nil, members.count < Self.linearKeyLimit {
+                duplicate = members.contains { $0.key == key }
+            } else {
+                if keys == nil { keys = Set(members.map(\.key)) }
+                duplicate = !keys!.insert(key).inserted
+            }
+            guard !duplicate else { throw fail("duplicate field \"\(String(key.prefix(64)))\"") }
             skipSpace()
             guard peek() == UInt8(ascii: ":") else { throw fail("expected : after a field name") }
             i += 1
             skipSpace()
             let start = i
             let value = try parseValue()
+            if members.isEmpty { members.reserveCapacity(16) }  // an event's fields, without regrowing
             members.append(JSONMember(key: key, value: value, range: start..<i))
             skipSpace()
             if peek() == UInt8(ascii: ",") { i += 1; continue }
@@ -177,26 +201,37 @@ public struct JSONScanner {
         return String(decoding: text[start..<i], as: UTF8.self)
     }
 
+    /// The string `bytes` spell, refusing invalid UTF-8. `String(decoding:)` is the fast, specialized
+    /// path (the generic `String(validating:)` over a slice cost a metadata lookup a string); it
+    /// repairs invalid sequences, so a string that does not spell its bytes back exactly was invalid.
+    private static func string(_ bytes: ArraySlice<UInt8>, ascii: Bool, at offset: Int) throws(JSONScanError) -> String {
+        let s = String(decoding: bytes, as: UTF8.self)
+        guard ascii || s.utf8.elementsEqual(bytes) else { throw JSONScanError(offset: offset, message: "string is not valid UTF-8") }
+        return s
+    }
+
     private mutating func parseString() throws(JSONScanError) -> String {
         i += 1
         let start = i
         // Fast path: no escapes.
+        var ascii = true
         while i < text.count {
             let c = text[i]
             if c == UInt8(ascii: "\"") {
-                guard let s = String(validating: text[start..<i], as: UTF8.self) else { throw fail("string is not valid UTF-8") }
+                let s = try Self.string(text[start..<i], ascii: ascii, at: i)
                 i += 1
                 return s
             }
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw fail("control character in a string") }
+            ascii = ascii && c < 0x80
             i += 1
         }
         var bytes = Array(text[start..<i])
         while i < text.count {
             let c = text[i]
             if c == UInt8(ascii: "\"") {
-                guard let s = String(validating: bytes, as: UTF8.self) else { throw fail("string is not valid UTF-8") }
+                let s = try Self.string(bytes[...], ascii: false, at: i)
                 i += 1
                 return s
             }

@@ -72,7 +72,7 @@ public final class InstalledLayerSource: LayerSource, @unchecked Sendable {
         hasher.update(data: Data(architecture.utf8))
         hasher.update(data: Data(text.utf8))
         hasher.update(data: digests[architecture] ?? Data())
-        return (hasher.finalize().prefix(16).map { String(format: "%02x", $0) }.joined(), text)
+        return (hasher.finalize().prefix(16).hexString, text)
     }
 
     public func layer(for policy: RuntimePolicy, architecture: String) throws -> LayerContent {

@@ -106,7 +106,8 @@ public final class PostgresDatabase: SQLDatabase {
             case .real(let v): try binds.append(v)
             }
         }
-        return PostgresQuery(unsafeSQL: dialect.render(statement.sql), binds: binds)
+        let sql = statement.countsChanges ? "WITH changed AS (\(statement.sql) RETURNING 1) SELECT count(*) FROM changed" : statement.sql
+        return PostgresQuery(unsafeSQL: dialect.render(sql), binds: binds)
     }
 
     private static func rows(_ sequence: PostgresRowSequence) async throws -> [SQLRow] {

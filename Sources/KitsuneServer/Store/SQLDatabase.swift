@@ -30,9 +30,14 @@ public struct SQLRow: Sendable {
 public struct SQLStatement: Sendable {
     public var sql: String
     public var binds: [SQLValue]
-    public init(_ sql: String, _ binds: [SQLValue] = []) {
+    /// For an INSERT, UPDATE or DELETE without RETURNING: the database answers one row holding how
+    /// many rows the statement changed (SQLite asks `sqlite3_changes`, PostgreSQL counts the rows of
+    /// the statement's RETURNING in a CTE), where RETURNING would have made and sent a row each.
+    public var countsChanges: Bool
+    public init(_ sql: String, _ binds: [SQLValue] = [], countsChanges: Bool = false) {
         self.sql = sql
         self.binds = binds
+        self.countsChanges = countsChanges
     }
 }
 

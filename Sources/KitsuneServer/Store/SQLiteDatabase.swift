@@ -8,6 +8,7 @@ import GRDBSQLite
 public struct SQLiteDatabase: SQLDatabase {
     public let dialect = SQLDialect.sqlite
     private let pool: DatabasePool
+    private let checkpointer: SQLiteCheckpointer
     /// The database file.
     public let path: String
 
@@ -29,6 +30,7 @@ public struct SQLiteDatabase: SQLDatabase {
             // 16 MB of page cache a connection (SQLite's default is 2 MB): the indexes' upper levels
             // stay in memory as the table grows.
             try db.execute(sql: "PRAGMA cache_size = -16384")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -36,6 +38,7 @@ public struct SQLiteDatabase: SQLDatabase {
             throw Self.map(error)
         }
         chmod(path, 0o600)
+        checkpointer = SQLiteCheckpointer(path: path)
     }
 
     public func query(_ statement: SQLStatement) async throws(StoreError) -> [SQLRow] {
@@ -68,6 +71,7 @@ public struct SQLiteDatabase: SQLDatabase {
     }
 
     public func close() async {
+        checkpointer.stop()
         try? pool.close()
     }
 
@@ -111,7 +115,7 @@ public struct SQLiteDatabase: SQLDatabase {
         var rows: [SQLRow] = []
         while true {
             let rc = sqlite3_step(handle)
-            if rc == SQLITE_DONE { return rows }
+            if rc == SQLITE_DONE { return statement.countsChanges ? [SQLRow([.int(sqlite3_changes64(db.sqliteConnection))])] : rows }
             guard rc == SQLITE_ROW else { throw error(rc, db) }
             let columns = sqlite3_column_count(handle)
             rows.append(SQLRow((0..<columns).map { column -> SQLValue in
@@ -151,7 +155,7 @@ public struct SQLiteDatabase: SQLDatabase {
                 }
             }))
         }
-        return rows
+        return statement.countsChanges ? [SQLRow([.int(Int64(db.changesCount))])] : rows
     }
 
     /// Disk full, I/O errors, a locked or read-only file: the store is unavailable (503), not broken.

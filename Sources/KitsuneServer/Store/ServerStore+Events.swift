@@ -14,9 +14,19 @@ extension ServerStore {
     /// ten statements of 100 rows and one of the remainder).
     static let rowsPerInsert = 100
 
+    /// The INSERT of `rows` events; duplicates (by dedup key) are skipped. Run with `countsChanges`:
+    /// how many were new is all ingest needs (RETURNING cost SQLite a row a event).
+    static func insertSQL(rows: Int) -> String {
+        let row = "(" + Array(repeating: "?", count: 16).joined(separator: ",") + ")"
+        return "INSERT INTO events (\(eventColumns)) VALUES " + Array(repeating: row, count: rows).joined(separator: ",")
+            + " ON CONFLICT (dedup_key) DO NOTHING"
+    }
+    /// The INSERT of a full chunk, built once.
+    static let fullInsertSQL = insertSQL(rows: rowsPerInsert)
+
     /// The statements that store `events` of group `groupID` and update the fleet. The first
-    /// `insertCount` statements return one row per event actually inserted (the others were
-    /// duplicates).
+    /// `insertCount` statements each return one row: how many of their events were inserted (the
+    /// others were duplicates).
     func ingestStatements(_ events: [IncomingEvent], groupID: String, receivedMs: Int64) -> (statements: [SQLStatement], insertCount: Int) {
         var statements: [SQLStatement] = []
         var start = 0
@@ -24,15 +34,15 @@ extension ServerStore {
             let chunk = events[start..<min(start + Self.rowsPerInsert, events.count)]
             var binds: [SQLValue] = []
             binds.reserveCapacity(chunk.count * 16)
+            let group = SQLValue.text(groupID), received = SQLValue.int(receivedMs)
             for e in chunk {
-                binds += [.text(groupID), .text(e.dedupKey), .int(e.timeMs), .int(receivedMs), .text(e.action), opt(e.reason), opt(e.mode),
-                          opt(e.functionName), opt(e.accountID), opt(e.region), opt(e.requestID), opt(e.instanceID),
-                          e.seq.map { .int($0) } ?? .null, opt(e.executable), .text(e.search), .text(e.body)]
+                binds.append(group); binds.append(.text(e.dedupKey)); binds.append(.int(e.timeMs)); binds.append(received)
+                binds.append(.text(e.action)); binds.append(opt(e.reason)); binds.append(opt(e.mode)); binds.append(opt(e.functionName))
+                binds.append(opt(e.accountID)); binds.append(opt(e.region)); binds.append(opt(e.requestID)); binds.append(opt(e.instanceID))
+                binds.append(e.seq.map { .int($0) } ?? .null); binds.append(opt(e.executable)); binds.append(.text(e.search)); binds.append(.text(e.body))
             }
-            let row = "(" + Array(repeating: "?", count: 16).joined(separator: ",") + ")"
-            statements.append(SQLStatement("INSERT INTO events (\(Self.eventColumns)) VALUES "
-                                           + Array(repeating: row, count: chunk.count).joined(separator: ",")
-                                           + " ON CONFLICT (dedup_key) DO NOTHING RETURNING id", binds))
+            statements.append(SQLStatement(chunk.count == Self.rowsPerInsert ? Self.fullInsertSQL : Self.insertSQL(rows: chunk.count), binds,
+                                           countsChanges: true))
             start += Self.rowsPerInsert
         }
         let insertCount = statements.count

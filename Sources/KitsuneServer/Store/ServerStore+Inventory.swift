@@ -83,7 +83,7 @@ public struct InventoryFunction: Sendable, Equatable {
     public var id: String { Self.id(arn: arn) }
 
     public static func id(arn: String) -> String {
-        "fn_" + SHA256.hash(data: Data(arn.utf8)).prefix(10).map { String(format: "%02x", $0) }.joined()
+        "fn_" + SHA256.hash(data: Data(arn.utf8)).prefix(10).hexString
     }
 }
 

@@ -78,7 +78,7 @@ extension ServerStore {
     }
 
     static func sessionHash(_ id: String) -> String {
-        SHA256.hash(data: Data(id.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(id.utf8)).hexString
     }
 
     /// 64 lowercase hex digits.

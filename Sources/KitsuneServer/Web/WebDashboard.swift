@@ -36,7 +36,7 @@ struct WebDashboard<Context: RequestContext>: RouterMiddleware {
            let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) {
             for name in names {
                 guard let data = try? Data(contentsOf: dir.appendingPathComponent(name)), let type = Self.contentType(name) else { continue }
-                let etag = "\"" + SHA256.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+                let etag = "\"" + SHA256.hash(data: data).prefix(12).hexString + "\""
                 assets[name] = Asset(bytes: ByteBuffer(bytes: data), contentType: type, etag: etag)
             }
         }

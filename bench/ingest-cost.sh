@@ -7,6 +7,8 @@
 # events/s. Prints each turn and the ratios of the medians (full / without).
 #   bench/ingest-cost.sh [ROUNDS] [SECONDS]      (root; release build unless KITSUNE_BIN is set;
 #   BACKENDS=sqlite: SQLite only; SIDES="search" or "rollups": those comparisons only on SQLite)
+# SIDES=baseline BASELINE_BIN=OTHER-KITSUNE: this binary against another (an earlier commit's
+# release build), each on a store of its own, the same way (SQLite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -29,7 +31,7 @@ compare() {
   local backend=$1 la=$2 a_args=$3 lb=$4 b_args=$5 results=""
   for r in $(seq 1 "$rounds"); do
     # shellcheck disable=SC2086
-    a=$(turn "$backend-$la-$r" $a_args); b=$(turn "$backend-$lb-$r" $b_args)
+    a=$(turn "$backend-$la-$r" $a_args); b=$(kitsune=${bin_b:-$kitsune} turn "$backend-$lb-$r" $b_args)
     echo "  round $r: $la $a | $lb $b   (events/s, p99 ms, paced p99 ms)"
     results+="$a $b"$'\n'
   done
@@ -52,6 +54,10 @@ mkdir -p "$work/nosearch"
 sqlite3 "$work/nosearch/kitsune.sqlite3" "DROP TRIGGER events_search_forget; DROP TRIGGER events_search_reused_id;"
 case " ${SIDES:-rollups search} " in *" rollups "*) compare sqlite full "--data $work/full" no-rollups "--data $work/nocounts";; esac
 case " ${SIDES:-rollups search} " in *" search "*) compare sqlite full "--data $work/full" no-search-index "--data $work/nosearch --search-index-step 0";; esac
+case " ${SIDES:-rollups search} " in *" baseline "*)
+  [ -x "${BASELINE_BIN:-}" ] || { echo "$bench_name: SIDES=baseline needs BASELINE_BIN, a kitsune binary" >&2; exit 2; }
+  bin_b=$BASELINE_BIN compare sqlite this "--data $work/this" baseline "--data $work/baseline";;
+esac
 [ "${BACKENDS:-sqlite postgresql}" != sqlite ] || exit 0
 
 start_postgres complete

@@ -133,7 +133,8 @@ public struct ControlPlane: Sendable {
 
     /// The background jobs this replica takes part in.
     public func jobs() -> BackgroundJobs {
-        var jobs = BackgroundJobs(store: store, jobs: [BackgroundJobs.retention(retentionMs: configuration.retentionMs, metrics: metrics), alertEngine.job()]
+        var jobs = BackgroundJobs(store: store, jobs: [BackgroundJobs.retention(retentionMs: configuration.retentionMs, metrics: metrics),
+                                                             BackgroundJobs.statistics(metrics: metrics), alertEngine.job()]
                                   + (configuration.backgroundReconcile ? [reconcile.job] : []))
         jobs.interval = configuration.jobInterval
         return jobs

@@ -155,6 +155,35 @@ final class ReliabilityTests: XCTestCase {
         await b.database.close()
     }
 
+    /// PostgreSQL: once enough events have arrived since the table was last analyzed, the jobs analyze
+    /// it (the planner otherwise sorted every match of a common `q`); then not again until more have.
+    func testPlannerStatisticsAreRefreshedAfterABurst() async throws {
+        try await forEachBackend { s in
+            let g = try await s.group()
+            let job = BackgroundJobs.statistics(minimumChanges: 20)
+            assertEqual(try await s.post((0..<30).map { sampleEvent(["instance_id": "burst", "seq": $0]) }, token: g.token).status, 202)
+            guard s.store.dialect == .postgres else {
+                assertEqual(try await s.store.refreshPlannerStatistics(minimumChanges: 20), false)
+                return try await job.run(s.store)
+            }
+            let analyzed = { () async throws -> Int64 in
+                try await s.store.database.first(SQLStatement(
+                    "SELECT analyze_count FROM pg_stat_user_tables WHERE relid = 'events'::regclass"))?.int(0) ?? -1
+            }
+            assertEqual(try await analyzed(), 0)
+            // The inserting connections report their counts to the statistics within seconds.
+            var refreshed = false
+            for _ in 0..<60 where !refreshed {
+                refreshed = try await s.store.refreshPlannerStatistics(minimumChanges: 20)
+                if !refreshed { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            XCTAssertTrue(refreshed, "30 new events and the table never analyzed")
+            try await Task.sleep(for: .seconds(1))
+            try await job.run(s.store)
+            assertEqual(try await analyzed(), 1, "analyzed once, not again without new changes")
+        }
+    }
+
     func testRetentionPrunesInSteps() async throws {
         try await forEachBackend { s in
             let g = try await s.group()

@@ -54,6 +54,16 @@ public struct BackgroundJobs: Service {
         }
     }
 
+    /// Planner statistics (PostgreSQL): `ServerStore.refreshPlannerStatistics` at every tick, so that
+    /// queries are planned with statistics soon after a burst of ingest.
+    public static func statistics(minimumChanges: Int64 = 10_000, metrics: ServerMetrics? = nil) -> (name: String, run: Job) {
+        ("statistics", { store in
+            if try await store.refreshPlannerStatistics(minimumChanges: minimumChanges) {
+                metrics?.add("kitsune_planner_statistics_refreshed_total", 1)
+            }
+        })
+    }
+
     /// Retention: deletes events older than `retentionMs` in steps of `step` rows, pausing between
     /// steps so ingest is never stalled, at most `maxSteps` a tick.
     public static func retention(retentionMs: Int64, step: Int = 5000, maxSteps: Int = 20,

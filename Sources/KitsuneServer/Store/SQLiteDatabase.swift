@@ -96,9 +96,17 @@ public struct SQLiteDatabase: SQLDatabase {
         let prepared = try db.cachedStatement(sql: statement.sql)
         let handle = prepared.sqliteStatement
         sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
-        defer { sqlite3_reset(handle) }
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        // Texts are copied once into one buffer that outlives the steps and bound as SQLITE_STATIC
+        // (nil destructor), where SQLITE_TRANSIENT made SQLite allocate and copy each (ten a event).
+        // The bindings are cleared before the buffer goes.
+        let textBytes = statement.binds.reduce(0) { if case .text(let v) = $1 { return $0 + v.utf8.count }; return $0 }
+        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: max(textBytes, 1), alignment: 1)
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+            arena.deallocate()
+        }
+        var offset = 0
         for (i, value) in statement.binds.enumerated() {
             let index = Int32(i + 1)
             let rc: Int32
@@ -107,8 +115,15 @@ public struct SQLiteDatabase: SQLDatabase {
             case .int(let v): rc = sqlite3_bind_int64(handle, index, v)
             case .real(let v): rc = sqlite3_bind_double(handle, index, v)
             case .text(let v):
+                let start = arena.baseAddress! + offset
+                let count = v.utf8.count
+                precondition(offset + count <= textBytes, "bound text outgrew its buffer")
                 var text = v
-                rc = text.withUTF8 { sqlite3_bind_text(handle, index, UnsafeRawPointer($0.baseAddress)?.assumingMemoryBound(to: CChar.self), Int32($0.count), transient) }
+                text.withUTF8 { utf8 in
+                    if let source = utf8.baseAddress, !utf8.isEmpty { start.copyMemory(from: source, byteCount: min(utf8.count, count)) }
+                }
+                offset += count
+                rc = sqlite3_bind_text(handle, index, start.assumingMemoryBound(to: CChar.self), Int32(count), nil)
             }
             guard rc == SQLITE_OK else { throw error(rc, db) }
         }

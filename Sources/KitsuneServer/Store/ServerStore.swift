@@ -80,6 +80,22 @@ public struct ServerStore: Sendable {
 
     // MARK: Retention
 
+    /// Refreshes PostgreSQL's planner statistics of the events table (`ANALYZE events`) once at least
+    /// `minimumChanges` rows, and a tenth of the table, have changed since its last analysis; true when
+    /// it did. Autovacuum does the same on its own schedule, which after a burst of ingest lagged by
+    /// minutes (1.15M events stored, never analyzed): meanwhile the planner, without statistics,
+    /// took bitmap scans and a sort over a walk of the time index, 579 ms for a list by function and
+    /// reason and 1.26 s for a common `q`, against 1.9 and 0.2 ms once analyzed. Nothing on SQLite,
+    /// whose plans here do not depend on statistics.
+    public func refreshPlannerStatistics(minimumChanges: Int64 = 10_000) async throws(StoreError) -> Bool {
+        guard dialect == .postgres,
+              let row = try await database.first(SQLStatement(
+                "SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables WHERE relid = 'events'::regclass")),
+              row.int(0) >= max(minimumChanges, row.int(1) / 10) else { return false }
+        _ = try await database.query(SQLStatement("ANALYZE events"))
+        return true
+    }
+
     /// Deletes up to `limit` of the oldest events older than `cutoffMs` (one short transaction, so
     /// ingest never waits long), and enforcer instances not seen since then. Returns events deleted.
     public func pruneEvents(olderThan cutoffMs: Int64, limit: Int) async throws(StoreError) -> Int {

@@ -140,7 +140,8 @@ public struct ControlPlane: Sendable {
         return jobs
     }
 
-    /// Fills SQLite's trigram index behind ingest (does nothing on PostgreSQL, or with a step of 0).
+    /// Fills SQLite's trigram index behind ingest (not with a step of 0); merges PostgreSQL's pending
+    /// list of its trigram index.
     public func searchIndexer() -> SearchIndexer {
         var indexer = SearchIndexer(store: store, ingest: ingestor.queue, metrics: metrics)
         indexer.step = configuration.searchIndexStep

@@ -41,7 +41,8 @@ public final class ServerMetrics: Sendable {
         for (labels, n) in s.requests.sorted(by: { $0.key < $1.key }) { out += "kitsune_http_requests_total{\(labels)} \(n)\n" }
         for name in ["kitsune_events_accepted_total", "kitsune_events_duplicate_total", "kitsune_events_rejected_total",
                      "kitsune_store_unavailable_total", "kitsune_events_pruned_total", "kitsune_ingest_commits_total",
-                     "kitsune_ingest_commit_batches_total", "kitsune_ingest_commit_microseconds_total", "kitsune_search_indexed_total"] {
+                     "kitsune_ingest_commit_batches_total", "kitsune_ingest_commit_microseconds_total", "kitsune_search_indexed_total",
+                     "kitsune_search_pending_pages_merged_total", "kitsune_planner_statistics_refreshed_total"] {
             out += "# TYPE \(name) counter\n\(name) \(s.counters[name] ?? 0)\n"
         }
         out += "# HELP kitsune_ingest_batch_seconds Time from a batch's arrival to its durable acknowledgement.\n# TYPE kitsune_ingest_batch_seconds histogram\n"

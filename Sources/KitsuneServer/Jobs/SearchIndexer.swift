@@ -8,8 +8,9 @@ import ServiceLifecycle
 /// - while events are arriving the indexer works at most `busyShare` of the time (a step of d ms is
 ///   followed by a pause), leaving the CPU and the write lock to ingest; with none arriving it
 ///   catches up at full speed.
-/// Free-text queries are exact whatever the lag: they scan what is not indexed yet. Does nothing on
-/// PostgreSQL, whose index the database keeps.
+/// Free-text queries are exact whatever the lag: they scan what is not indexed yet. On PostgreSQL,
+/// whose index the database keeps inside each transaction, it merges the index's pending list every
+/// `pendingListInterval` instead, so that no ingest transaction has to (migration 12).
 public struct SearchIndexer: Service {
     public let store: ServerStore
     public let ingest: IngestQueue?
@@ -21,6 +22,8 @@ public struct SearchIndexer: Service {
     public var busyShare = 0.2
     /// The pause once the index has caught up.
     public var idlePause: Duration = .milliseconds(500)
+    /// PostgreSQL: how often the trigram index's pending list is merged.
+    public var pendingListInterval: Duration = .seconds(1)
     let metrics: ServerMetrics?
     let logger: Logger
 
@@ -31,12 +34,14 @@ public struct SearchIndexer: Service {
         self.logger = logger
     }
 
-    /// Whether there is an index to fill: SQLite, and a step of at least one event.
-    public var isNeeded: Bool { store.database.dialect == .sqlite && step > 0 }
+    /// Whether there is an index to fill (SQLite, and a step of at least one event) or a pending list
+    /// to merge (PostgreSQL).
+    public var isNeeded: Bool { store.database.dialect == .postgres || step > 0 }
 
     public func run() async throws {
         // A service that returns ends the whole server: with nothing to do, wait for the shutdown.
         guard isNeeded else { try? await gracefulShutdown(); return }
+        if store.database.dialect == .postgres { return await mergePendingList() }
         var seenCommits = await ingest?.commits ?? 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var waited: Duration = .zero
@@ -61,6 +66,18 @@ public struct SearchIndexer: Service {
                 pause = max(pause, (ContinuousClock.now - started) * ((1 - busyShare) / busyShare))
             }
             let wait = pause
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+        }
+    }
+
+    private func mergePendingList() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                metrics?.add("kitsune_search_pending_pages_merged_total", try await store.mergeSearchPendingList())
+            } catch {
+                logger.warning("merging the search index's pending list failed: \(error)")
+            }
+            let wait = pendingListInterval
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
     }

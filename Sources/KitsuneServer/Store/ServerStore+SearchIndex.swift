@@ -61,6 +61,16 @@ extension ServerStore {
         return SearchIndexPlan.candidatesSource(match: match)
     }
 
+    /// Merges PostgreSQL's trigram index pending list (new events not in the index proper yet) into
+    /// the index, beside ingest (migration 12); returns the pending pages merged (0 on SQLite, and
+    /// when there is no such index: pg_trgm unavailable).
+    public func mergeSearchPendingList() async throws(StoreError) -> Int {
+        guard dialect == .postgres else { return 0 }
+        let row = try await database.first(SQLStatement(
+            "SELECT gin_clean_pending_list(c.oid) FROM pg_class c WHERE c.oid = to_regclass('events_search_trgm') AND c.relkind = 'i'"))
+        return Int(row?.int(0) ?? 0)
+    }
+
     /// Adds up to `limit` events after the watermark to SQLite's trigram index and moves the
     /// watermark past them, in one transaction; returns how many were added (0 on PostgreSQL, and
     /// when the index is up to date).

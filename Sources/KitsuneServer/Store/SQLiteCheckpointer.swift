@@ -33,7 +33,7 @@ final class SQLiteCheckpointer: @unchecked Sendable {
         }
         timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + interval, repeating: interval)
-        timer.setEventHandler { [unowned self] in self.checkpoint() }
+        timer.setEventHandler { [weak self] in self?.checkpoint() }
         timer.resume()
     }
 
@@ -43,7 +43,7 @@ final class SQLiteCheckpointer: @unchecked Sendable {
         sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
     }
 
-    /// Stops the timer and closes the connection; waits for a checkpoint in progress.
+    /// Stops the timer and closes the connection; waits for a checkpoint in progress. Idempotent.
     func stop() {
         timer.cancel()
         queue.sync {
@@ -52,7 +52,10 @@ final class SQLiteCheckpointer: @unchecked Sendable {
         }
     }
 
+    /// No checkpoint can be running here: the timer holds this object weakly, and a tick that got a
+    /// strong reference ended before the last one went (possibly on `queue`, so no `sync` here).
     deinit {
-        if connection != nil { stop() }
+        timer.cancel()
+        sqlite3_close(connection)
     }
 }

@@ -2,49 +2,35 @@ import Foundation
 import XCTest
 @testable import KitsuneServer
 
-/// The embedded store's write-ahead log: copied into the database beside the writer, and bounded.
+/// The embedded store's write-ahead log stays bounded under sustained writes.
 final class SQLiteStoreTests: XCTestCase {
+    /// A new store in a temporary directory (the caller removes it), with a table of texts.
+    private func blobStore() async throws -> (SQLiteDatabase, String) {
+        let dir = try makeTemporaryDirectory()
+        let database = try SQLiteDatabase(directory: dir)
+        _ = try await database.query(SQLStatement("CREATE TABLE blobs (x TEXT NOT NULL)"))
+        return (database, dir)
+    }
+
     private func fileSize(_ path: String) -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
     }
 
-    /// A few MB written in small commits stay below the writer's own checkpoint threshold (4 000
-    /// pages): only the checkpointer copies them into the database file.
-    func testTheCheckpointerCopiesTheLogIntoTheDatabase() async throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let database = try SQLiteDatabase(directory: dir)
-        _ = try await database.query(SQLStatement("CREATE TABLE blobs (x TEXT NOT NULL)"))
-        let row = String(repeating: "k", count: 32_768)
-        for i in 0..<64 {
-            _ = try await database.transaction([SQLStatement("INSERT INTO blobs (x) VALUES (?)", [.text(row + "\(i)")])], durable: true)
-        }
-        var size = fileSize(database.path)
-        for _ in 0..<100 where size < 2_000_000 {
-            try await Task.sleep(for: .milliseconds(50))
-            size = fileSize(database.path)
-        }
-        XCTAssertGreaterThanOrEqual(size, 2_000_000, "the database file still lacks what the log holds")
-        let rows = try await database.query(SQLStatement("SELECT count(*), sum(length(x)) FROM blobs"))
-        XCTAssertEqual(rows.first?.int(0), 64)
-        assertNil(await database.integrityProblem())
-        await database.close()
-    }
-
-    /// Sustained writes (the ingest path) do not grow the log without bound: it starts over once copied.
+    /// Sustained writes (the ingest path) do not grow the log without bound: SQLite's checkpoint in
+    /// the writer copies it and lets it start over. (A checkpointer on a thread of its own, tried for
+    /// speed, made the writer's checkpoint give up whenever it found that one copying: the log grew
+    /// past 100 MB for 64 MB written, which this test caught.)
     func testTheLogStaysBoundedUnderSustainedWrites() async throws {
-        let dir = try makeTemporaryDirectory()
+        let (database, dir) = try await blobStore()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let database = try SQLiteDatabase(directory: dir)
-        _ = try await database.query(SQLStatement("CREATE TABLE blobs (x TEXT NOT NULL)"))
         let row = String(repeating: "w", count: 65_536)
         var largestLog = 0
-        for i in 0..<256 {  // 64 MB, a MB a commit
+        for i in 0..<384 {  // 96 MB, a MB a commit
             _ = try await database.transaction((0..<16).map { j in SQLStatement("INSERT INTO blobs (x) VALUES (?)", [.text(row + "\(i).\(j)")]) }, durable: true)
             largestLog = max(largestLog, fileSize(database.path + "-wal"))
         }
-        XCTAssertLessThan(largestLog, 40 << 20, "the log reached \(largestLog) bytes for 64 MB written")
-        XCTAssertGreaterThan(fileSize(database.path), 40 << 20)
+        XCTAssertLessThan(largestLog, 48 << 20, "the log reached \(largestLog) bytes for 96 MB written")
+        XCTAssertGreaterThan(fileSize(database.path), 48 << 20)
         await database.close()
     }
 }

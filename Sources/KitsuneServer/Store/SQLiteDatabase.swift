@@ -8,7 +8,6 @@ import GRDBSQLite
 public struct SQLiteDatabase: SQLDatabase {
     public let dialect = SQLDialect.sqlite
     private let pool: DatabasePool
-    private let checkpointer: SQLiteCheckpointer
     /// The database file.
     public let path: String
 
@@ -30,7 +29,6 @@ public struct SQLiteDatabase: SQLDatabase {
             // 16 MB of page cache a connection (SQLite's default is 2 MB): the indexes' upper levels
             // stay in memory as the table grows.
             try db.execute(sql: "PRAGMA cache_size = -16384")
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -38,7 +36,6 @@ public struct SQLiteDatabase: SQLDatabase {
             throw Self.map(error)
         }
         chmod(path, 0o600)
-        checkpointer = SQLiteCheckpointer(path: path)
     }
 
     public func query(_ statement: SQLStatement) async throws(StoreError) -> [SQLRow] {
@@ -71,7 +68,6 @@ public struct SQLiteDatabase: SQLDatabase {
     }
 
     public func close() async {
-        checkpointer.stop()
         try? pool.close()
     }
 

@@ -8,6 +8,7 @@ import GRDBSQLite
 public struct SQLiteDatabase: SQLDatabase {
     public let dialect = SQLDialect.sqlite
     private let pool: DatabasePool
+    private let checkpointer: SQLiteCheckpointer
     /// The database file.
     public let path: String
 
@@ -20,6 +21,8 @@ public struct SQLiteDatabase: SQLDatabase {
             throw .unavailable("cannot create the data directory \(directory): \(error.localizedDescription)")
         }
         path = (directory as NSString).appendingPathComponent("kitsune.sqlite3")
+        let checkpointer = SQLiteCheckpointer(path: path)
+        self.checkpointer = checkpointer
         var configuration = Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(10)
@@ -29,6 +32,8 @@ public struct SQLiteDatabase: SQLDatabase {
             // 16 MB of page cache a connection (SQLite's default is 2 MB): the indexes' upper levels
             // stay in memory as the table grows.
             try db.execute(sql: "PRAGMA cache_size = -16384")
+            // The writer's checkpoint, coordinated with the checkpointer's (replaces SQLite's own).
+            checkpointer.install(on: db.sqliteConnection)
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -36,6 +41,7 @@ public struct SQLiteDatabase: SQLDatabase {
             throw Self.map(error)
         }
         chmod(path, 0o600)
+        checkpointer.start()
     }
 
     public func query(_ statement: SQLStatement) async throws(StoreError) -> [SQLRow] {
@@ -68,6 +74,7 @@ public struct SQLiteDatabase: SQLDatabase {
     }
 
     public func close() async {
+        checkpointer.stop()
         try? pool.close()
     }
 

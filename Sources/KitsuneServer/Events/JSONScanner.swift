@@ -142,7 +142,7 @@ public struct JSONScanner {
             let key = try parseString()
             let duplicate: Bool
             if keys == nil, members.count < Self.linearKeyLimit {
-                duplicate = members.contains { $0.key == key }
+                duplicate = members.member(key) != nil
             } else {
                 if keys == nil { keys = Set(members.map(\.key)) }
                 duplicate = !keys!.insert(key).inserted

@@ -42,10 +42,10 @@ public struct SearchIndexer: Service {
         // A service that returns ends the whole server: with nothing to do, wait for the shutdown.
         guard isNeeded else { try? await gracefulShutdown(); return }
         if store.database.dialect == .postgres { return await mergePendingList() }
-        var seenCommits = await ingest?.commits ?? 0
+        var seenCommits = ingest?.commits ?? 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var waited: Duration = .zero
-            while let ingest, await !ingest.isIdle, waited < maxWait {
+            while let ingest, !ingest.isIdle, waited < maxWait {
                 try? await Task.sleep(for: .milliseconds(2))
                 waited += .milliseconds(2)
             }
@@ -59,7 +59,7 @@ public struct SearchIndexer: Service {
                 logger.warning("search indexing failed: \(error)")
                 pause = .seconds(2)
             }
-            let commits = await ingest?.commits ?? 0
+            let commits = ingest?.commits ?? 0
             if commits != seenCommits {
                 // Ingest is busy: keep to `busyShare` of the time.
                 seenCommits = commits

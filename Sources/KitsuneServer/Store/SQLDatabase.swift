@@ -103,6 +103,13 @@ public protocol SQLDatabase: Sendable {
     /// to disk anyway (SQLite: `synchronous = NORMAL` for this commit; PostgreSQL:
     /// `synchronous_commit = off`).
     func transaction(_ statements: [SQLStatement], durable: Bool) async throws(StoreError) -> [[SQLRow]]
+    /// Drains a queue of writes: runs durable transactions back to back, each of the statements
+    /// `next` hands out, and tells `committed` each one's outcome before asking `next` again. Stops
+    /// when `next` answers nil (returns true) or after `limit` transactions, so that other writers get
+    /// their turn (returns false). The default runs `transaction` for each; SQLite keeps its writer
+    /// for the whole drain, with no hop between commits.
+    func drain<Batch: Sendable>(limit: Int, next: @escaping @Sendable () -> (batch: Batch, statements: [SQLStatement])?,
+                                committed: @escaping @Sendable (Batch, Result<[[SQLRow]], StoreError>) -> Void) async -> Bool
     /// Releases connections.
     func close() async
 }
@@ -111,6 +118,19 @@ extension SQLDatabase {
     /// Runs `statements` in one durable transaction.
     public func transaction(_ statements: [SQLStatement]) async throws(StoreError) -> [[SQLRow]] {
         try await transaction(statements, durable: true)
+    }
+
+    public func drain<Batch: Sendable>(limit: Int, next: @escaping @Sendable () -> (batch: Batch, statements: [SQLStatement])?,
+                                       committed: @escaping @Sendable (Batch, Result<[[SQLRow]], StoreError>) -> Void) async -> Bool {
+        for _ in 0..<max(1, limit) {
+            guard let (batch, statements) = next() else { return true }
+            do throws(StoreError) {
+                committed(batch, .success(try await transaction(statements)))
+            } catch {
+                committed(batch, .failure(error))
+            }
+        }
+        return false
     }
 
     /// Runs a statement and returns its first row, if any.

@@ -9,6 +9,7 @@ public struct SQLiteDatabase: SQLDatabase {
     public let dialect = SQLDialect.sqlite
     private let pool: DatabasePool
     private let checkpointer: SQLiteCheckpointer
+    private let syncer: SQLiteWALSyncer
     /// The database file.
     public let path: String
 
@@ -23,6 +24,7 @@ public struct SQLiteDatabase: SQLDatabase {
         path = (directory as NSString).appendingPathComponent("kitsune.sqlite3")
         let checkpointer = SQLiteCheckpointer(path: path)
         self.checkpointer = checkpointer
+        syncer = SQLiteWALSyncer(databasePath: path)
         var configuration = Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(10)
@@ -73,7 +75,42 @@ public struct SQLiteDatabase: SQLDatabase {
         }
     }
 
+    /// One write access for up to `limit` transactions: the writer goes from one commit to the next
+    /// without leaving its queue (where each `transaction` is a hop in and a hop out), and without
+    /// waiting for the disk: it commits with `synchronous = NORMAL` and `SQLiteWALSyncer` syncs the
+    /// log beside it, telling `committed` of each transaction once it is on disk.
+    public func drain<Batch: Sendable>(limit: Int, next: @escaping @Sendable () -> (batch: Batch, statements: [SQLStatement])?,
+                                       committed: @escaping @Sendable (Batch, Result<[[SQLRow]], StoreError>) -> Void) async -> Bool {
+        let syncer = self.syncer
+        do {
+            return try await pool.writeWithoutTransaction { db -> Bool in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+                for _ in 0..<max(1, limit) {
+                    guard let (batch, statements) = next() else { return true }
+                    do {
+                        var results: [[SQLRow]] = []
+                        try db.inTransaction(.immediate) {
+                            results = try statements.map { try Self.run($0, in: db, cached: true) }
+                            return .commit
+                        }
+                        let stored = results
+                        syncer.afterSync { problem in committed(batch, problem.map { .failure($0) } ?? .success(stored)) }
+                    } catch {
+                        committed(batch, .failure(Self.map(error)))
+                    }
+                }
+                return false
+            }
+        } catch {
+            // No write access at all (the pool is closed): every write waiting fails.
+            while let (batch, _) = next() { committed(batch, .failure(Self.map(error))) }
+            return true
+        }
+    }
+
     public func close() async {
+        syncer.close()
         checkpointer.stop()
         try? pool.close()
     }

@@ -16,7 +16,7 @@ import Synchronization
 /// acknowledged before its sync: a crash of the process keeps the commit (it is in the page cache),
 /// a crash of the machine may undo only commits nobody was told about.
 final class SQLiteWALSyncer: Sendable {
-    private struct State: @unchecked Sendable {  // only touched under `state`
+    private struct State {
         var waiting: [@Sendable (StoreError?) -> Void] = []
         var syncing = false
         var descriptor: Int32 = -1

@@ -4,12 +4,8 @@ import XCTest
 
 /// The embedded store's write-ahead log: copied into the database beside the writer, and bounded.
 final class SQLiteStoreTests: XCTestCase {
-    /// A new store in a temporary directory (the caller removes it), with a table of texts.
     private func blobStore() async throws -> (SQLiteDatabase, String) {
-        let dir = try makeTemporaryDirectory()
-        let database = try SQLiteDatabase(directory: dir)
-        _ = try await database.query(SQLStatement("CREATE TABLE blobs (x TEXT NOT NULL)"))
-        return (database, dir)
+        try await temporarySQLiteStore("CREATE TABLE blobs (x TEXT NOT NULL)")
     }
 
     private func fileSize(_ path: String) -> Int {

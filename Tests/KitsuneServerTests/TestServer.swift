@@ -124,6 +124,14 @@ func makeTemporaryDirectory() throws -> String {
     return String(cString: made)
 }
 
+/// A new SQLite store in a temporary directory (the caller removes it), after `setup` ran on it.
+func temporarySQLiteStore(_ setup: String) async throws -> (SQLiteDatabase, String) {
+    let dir = try makeTemporaryDirectory()
+    let database = try SQLiteDatabase(directory: dir)
+    _ = try await database.query(SQLStatement(setup))
+    return (database, dir)
+}
+
 /// An enforcer-like event.
 func sampleEvent(_ fields: [String: Any] = [:]) -> [String: Any] {
     var e: [String: Any] = ["time": "2026-12-01T10:00:00.000Z", "mode": "enforce", "action": "blocked", "reason": "drift",

@@ -61,14 +61,7 @@ public struct SQLiteDatabase: SQLDatabase {
         do {
             if durable { return try await pool.write { db in try statements.map { try Self.run($0, in: db, cached: true) } } }
             return try await pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
-                var results: [[SQLRow]] = []
-                try db.inTransaction {
-                    results = try statements.map { try Self.run($0, in: db, cached: true) }
-                    return .commit
-                }
-                return results
+                try Self.withoutWaitingForTheDisk(db) { try Self.commit(statements, in: db, .deferred) }
             }
         } catch {
             throw Self.map(error)
@@ -84,23 +77,18 @@ public struct SQLiteDatabase: SQLDatabase {
         let syncer = self.syncer
         do {
             return try await pool.writeWithoutTransaction { db -> Bool in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
-                for _ in 0..<max(1, limit) {
-                    guard let (batch, statements) = next() else { return true }
-                    do {
-                        var results: [[SQLRow]] = []
-                        try db.inTransaction(.immediate) {
-                            results = try statements.map { try Self.run($0, in: db, cached: true) }
-                            return .commit
+                try Self.withoutWaitingForTheDisk(db) {
+                    for _ in 0..<max(1, limit) {
+                        guard let (batch, statements) = next() else { return true }
+                        do {
+                            let stored = try Self.commit(statements, in: db, .immediate)
+                            syncer.afterSync { problem in committed(batch, problem.map { .failure($0) } ?? .success(stored)) }
+                        } catch {
+                            committed(batch, .failure(Self.map(error)))
                         }
-                        let stored = results
-                        syncer.afterSync { problem in committed(batch, problem.map { .failure($0) } ?? .success(stored)) }
-                    } catch {
-                        committed(batch, .failure(Self.map(error)))
                     }
+                    return false
                 }
-                return false
             }
         } catch {
             // No write access at all (the pool is closed): every write waiting fails.
@@ -113,6 +101,24 @@ public struct SQLiteDatabase: SQLDatabase {
         syncer.close()
         checkpointer.stop()
         try? pool.close()
+    }
+
+    /// Runs `body` with this connection's commits not waiting for the disk (`synchronous = NORMAL`);
+    /// FULL again afterwards.
+    private static func withoutWaitingForTheDisk<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+        return try body()
+    }
+
+    /// Runs `statements` in one transaction of `kind` on `db`; each one's rows.
+    private static func commit(_ statements: [SQLStatement], in db: Database, _ kind: Database.TransactionKind) throws -> [[SQLRow]] {
+        var results: [[SQLRow]] = []
+        try db.inTransaction(kind) {
+            results = try statements.map { try run($0, in: db, cached: true) }
+            return .commit
+        }
+        return results
     }
 
     /// Checks the file's integrity (`PRAGMA integrity_check`); the first problem, or nil.

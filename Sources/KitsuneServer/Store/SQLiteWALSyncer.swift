@@ -70,17 +70,19 @@ final class SQLiteWALSyncer: Sendable {
     private func sync(_ current: Int32) -> StoreError? {
         var descriptor = current
         var onDisk = stat(), open = stat()
-        if stat(walPath, &onDisk) != 0 { return .unavailable("cannot find the write-ahead log \(walPath): \(String(cString: strerror(errno)))") }
+        if stat(walPath, &onDisk) != 0 { return failure("find") }
         if descriptor < 0 || fstat(descriptor, &open) != 0 || open.st_ino != onDisk.st_ino || open.st_dev != onDisk.st_dev {
             if descriptor >= 0 { Foundation.close(descriptor) }
             descriptor = Foundation.open(walPath, O_RDONLY | O_CLOEXEC)
-            let opened = descriptor
+            let problem = descriptor < 0 ? failure("open") : nil, opened = descriptor
             state.withLock { $0.descriptor = opened }
-            if descriptor < 0 { return .unavailable("cannot open the write-ahead log \(walPath): \(String(cString: strerror(errno)))") }
+            if let problem { return problem }
         }
-        guard fdatasync(descriptor) == 0 else {
-            return .unavailable("cannot sync the write-ahead log \(walPath): \(String(cString: strerror(errno)))")
-        }
-        return nil
+        return fdatasync(descriptor) == 0 ? nil : failure("sync")
+    }
+
+    /// What failed, naming the log and the system's reason (`errno`, read before anything else).
+    private func failure(_ doing: String) -> StoreError {
+        .unavailable("cannot \(doing) the write-ahead log \(walPath): \(String(cString: strerror(errno)))")
     }
 }

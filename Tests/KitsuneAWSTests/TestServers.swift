@@ -90,6 +90,8 @@ enum TestServers {
     static func shim(_ config: [String: Any]) throws -> ServerProcess {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kitsune-shim-\(UUID().uuidString).json")
         try JSONSerialization.data(withJSONObject: config).write(to: file)
+        // The shim reads its configuration before it listens: the file can go once it is up.
+        defer { try? FileManager.default.removeItem(at: file) }
         return try ServerProcess(script: "aws_shim", arguments: [file.path])
     }
 

@@ -1,14 +1,19 @@
 import Foundation
+import XCTest
 import KitsuneFindings
 @testable import KitsunePosture
 
-/// Writes `text` to a fresh file in a temporary directory and returns its path.
-func writeTempFile(_ name: String, _ text: String) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kitsune-posture-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let url = dir.appendingPathComponent(name)
-    try text.write(to: url, atomically: true, encoding: .utf8)
-    return url.path
+extension XCTestCase {
+    /// Writes `text` to a fresh file in a temporary directory and returns its path; the directory is
+    /// removed when the test ends.
+    func writeTempFile(_ name: String, _ text: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kitsune-posture-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
 }
 
 /// A fixed "today" for deterministic runtime verdicts: 2026-11-21.

@@ -18,6 +18,48 @@ final class SearchIndexTests: XCTestCase {
         XCTAssertEqual(tokens.last, "\"\(long.suffix(3))\"", "the needle's end is asked too")
     }
 
+    func testCandidateLimitBalancesTheIndexAgainstAScan() {
+        XCTAssertEqual(SearchIndexPlan.candidateLimit(listing: nil, stored: 1_000_000), SearchIndexPlan.maxCandidates,
+                       "stats count every match: the widest bound")
+        XCTAssertEqual(SearchIndexPlan.candidateLimit(listing: 100, stored: 1_000_000), 10_000, "√(100 × 1M)")
+        XCTAssertEqual(SearchIndexPlan.candidateLimit(listing: 1000, stored: 1_000_000), 31_622)
+        XCTAssertEqual(SearchIndexPlan.candidateLimit(listing: 1000, stored: 100_000_000), SearchIndexPlan.maxCandidates)
+        XCTAssertEqual(SearchIndexPlan.candidateLimit(listing: 100, stored: 0), SearchIndexPlan.minListCandidates, "an empty store")
+        XCTAssertEqual(SearchIndexPlan.candidateLimit(listing: 0, stored: -5), SearchIndexPlan.minListCandidates)
+    }
+
+    /// A needle in most events: a list scans (it meets the needle soon), stats read the candidates
+    /// (they count every match); both answer as a scan does.
+    func testCommonNeedleListsByScanAndCountsByIndex() async throws {
+        let s = try await TestServer(.sqlite) { $0.searchIndexStep = 0 }
+        do {
+            let g = try await s.group()
+            for start in stride(from: 0, to: 1200, by: 200) {
+                let batch = (start..<start + 200).map {
+                    sampleEvent(["argv": [$0 % 12 == 0 ? "rare-needle-\($0)" : "everywhere-\($0)"], "instance_id": "c", "seq": $0])
+                }
+                assertEqual(try await s.post(batch, token: g.token).status, 202)
+            }
+            while try await s.store.indexSearchText(limit: 500) > 0 {}
+            var common = EventFilter()
+            common.text = "everywhere"
+            assertEqual(try await s.store.eventSource(common, listing: 100).sql, "events", "1 100 matches of 1 200: a list scans")
+            assertTrue(try await s.store.eventSource(common).sql.contains("events_fts"), "stats count through the index")
+            var rare = EventFilter()
+            rare.text = "rare-needle"
+            assertTrue(try await s.store.eventSource(rare, listing: 100).sql.contains("events_fts"), "100 matches: the candidates")
+            assertEqual(try await s.events("q=everywhere&limit=500").count, 500)
+            assertEqual(try await s.events("q=rare-needle&limit=500").count, 100)
+            let stats = try await s.json("GET", "/api/v1/events/stats?group_by=reason&q=everywhere")
+            assertEqual(stats.status, 200)
+            assertEqual(stats.object["total"] as? Int, 1100)
+        } catch {
+            await s.stop()
+            throw error
+        }
+        await s.stop()
+    }
+
     /// Hostile texts (FTS5 syntax, quotes, Unicode) and needles cut out of them at random: the list
     /// (every page), the stats and the plan agree with a scan of the rows at every stage.
     func testIndexAnswersAsTheScanDoesAtEveryStage() async throws {

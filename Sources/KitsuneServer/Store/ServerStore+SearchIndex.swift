@@ -7,6 +7,21 @@ public struct SearchIndexPlan: Sendable, Equatable {
     /// Candidates above this many make the index the slower way: a needle that common is met soon
     /// by scanning newest first, and reading that many rows by id costs more than the scan.
     public static let maxCandidates = 50_000
+    /// The fewest candidates a list reads from the index before it would rather scan.
+    static let minListCandidates = 1_000
+
+    /// How many candidates the index may give a query before a scan is the cheaper way; counting
+    /// them is itself a walk of the needle's doclists, so the bound is kept as low as the choice
+    /// allows. Stats count every match: up to `maxCandidates`. A list wants only `listing` rows,
+    /// newest first: a needle in `count` of `stored` events is met about once every `stored / count`
+    /// rows, so the scan reads about `listing × stored / count` rows against `count` lookups for the
+    /// candidates, and the candidates win while `count < √(listing × stored)` (10 000 for a page of
+    /// 100 among 1M events).
+    public static func candidateLimit(listing: Int?, stored: Int) -> Int {
+        guard let listing else { return maxCandidates }
+        let balance = (Double(max(listing, 1)) * Double(max(stored, 0))).squareRoot()
+        return Int(min(Double(maxCandidates), max(Double(minListCandidates), balance)))
+    }
     /// At most this many trigrams of a long needle are asked of the index (spread over it); every
     /// candidate is checked against the whole needle anyway.
     static let maxTrigrams = 24
@@ -51,13 +66,21 @@ public struct SearchIndexPlan: Sendable, Equatable {
 extension ServerStore {
     /// Where a query with `filter` reads its rows: `events`, or the trigram index's candidates on
     /// SQLite when the needle is rare enough for them to be fewer than a scan (the filter's own
-    /// condition still checks every row against the needle).
-    func eventSource(_ filter: EventFilter) async throws(StoreError) -> (sql: String, binds: [SQLValue]) {
+    /// condition still checks every row against the needle). `listing`: the rows a list wants (nil
+    /// for stats, which count every match); see `SearchIndexPlan.candidateLimit`.
+    func eventSource(_ filter: EventFilter, listing: Int? = nil) async throws(StoreError) -> (sql: String, binds: [SQLValue]) {
         guard dialect == .sqlite, let needle = filter.text, let match = SearchIndexPlan.match(needle) else { return ("events", []) }
+        var limit = SearchIndexPlan.maxCandidates
+        if listing != nil {
+            // The span of ids: an upper bound of the rows stored, read from the ends of the table.
+            let span = try await database.first(SQLStatement(
+                "SELECT COALESCE((SELECT MAX(id) FROM events) - (SELECT MIN(id) FROM events) + 1, 0)"))?.int(0) ?? 0
+            limit = SearchIndexPlan.candidateLimit(listing: listing, stored: Int(span))
+        }
         let count = try await database.first(SQLStatement(
             "SELECT COUNT(*) FROM (SELECT 1 FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
-            [.text(match), .int(Int64(SearchIndexPlan.maxCandidates + 1))]))?.int(0) ?? 0
-        guard count <= SearchIndexPlan.maxCandidates else { return ("events", []) }
+            [.text(match), .int(Int64(limit + 1))]))?.int(0) ?? 0
+        guard count <= limit else { return ("events", []) }
         return SearchIndexPlan.candidatesSource(match: match)
     }
 

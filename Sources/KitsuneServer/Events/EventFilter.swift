@@ -105,12 +105,33 @@ public struct EventFilter: Sendable, Equatable {
         }
     }
 
-    /// `WHERE …` (or an empty string) and its binds.
-    public func condition(_ dialect: SQLDialect) -> (sql: String, binds: [SQLValue]) {
+    /// The exact filters with a `(column, time_ms, id)` index, in the order a list prefers to walk
+    /// them: the one whose values match fewest events first.
+    static let walkable: [(parameter: String, column: String)] = [("request_id", "request_id"), ("function", "function_name"), ("reason", "reason")]
+
+    /// PostgreSQL: the column whose `(column, time_ms, id)` index a list walks, newest first — when
+    /// the filter asks one value of it and no free text (which the trigram index serves). Left to
+    /// itself the planner may walk the time index instead and filter, costed on the assumption that
+    /// the matches are spread evenly over time; for a function quiet while others are busy, that
+    /// walk reads every newer event (measured at 1.1M events: 160–420 ms against 0.3 ms).
+    public func listWalk(_ dialect: SQLDialect) -> String? {
+        guard dialect == .postgres, text == nil else { return nil }
+        return Self.walkable.first { exact[$0.parameter]?.count == 1 }?.column
+    }
+
+    /// `WHERE …` (or an empty string) and its binds. `walking`: the column of `listWalk`, whose
+    /// value is tested as `= ANY(ARRAY[?])` — the same test, but one the planner does not fold into
+    /// a constant, so that only that column's index gives the list's order (`ORDER BY column DESC,
+    /// time_ms DESC, id DESC`).
+    public func condition(_ dialect: SQLDialect, walking: String? = nil) -> (sql: String, binds: [SQLValue]) {
         var parts: [String] = [], binds: [SQLValue] = []
         for (parameter, column) in Self.columns {
             guard let values = exact[parameter] else { continue }
-            parts.append("\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ",")))")
+            if column == walking, values.count == 1 {
+                parts.append("\(column) = ANY(ARRAY[?])")
+            } else {
+                parts.append("\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ",")))")
+            }
             binds += values.map { .text($0) }
         }
         if let s = sinceMs { parts.append("time_ms >= ?"); binds.append(.int(s)) }

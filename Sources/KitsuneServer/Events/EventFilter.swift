@@ -105,18 +105,23 @@ public struct EventFilter: Sendable, Equatable {
         }
     }
 
-    /// The exact filters with a `(column, time_ms, id)` index, in the order a list prefers to walk
-    /// them: the one whose values match fewest events first.
-    static let walkable: [(parameter: String, column: String)] = [("request_id", "request_id"), ("function", "function_name"), ("reason", "reason")]
+    /// The exact filters other than `request_id` with a `(column, time_ms, id)` index.
+    static let walkable: [(parameter: String, column: String)] = [("function", "function_name"), ("reason", "reason")]
 
-    /// PostgreSQL: the column whose `(column, time_ms, id)` index a list walks, newest first — when
-    /// the filter asks one value of it and no free text (which the trigram index serves). Left to
-    /// itself the planner may walk the time index instead and filter, costed on the assumption that
-    /// the matches are spread evenly over time; for a function quiet while others are busy, that
-    /// walk reads every newer event (measured at 1.1M events: 160–420 ms against 0.3 ms).
+    /// PostgreSQL: the column whose `(column, time_ms, id)` index a list walks, newest first: the
+    /// request id when one is asked (a handful of events each); else a function or a reason when one
+    /// value of just one of them is asked. Left to itself the planner may walk the time index
+    /// instead and filter, costed on the assumption that the matches are spread evenly over time; for
+    /// a function quiet while others are busy, that walk reads every newer event (measured at 1.1M
+    /// events: 160–420 ms against 0.3 ms). A function and a reason together are left to the planner,
+    /// whose statistics know which is rarer (a rare reason in a busy function would walk all of the
+    /// function's events), and so is free text (the trigram index serves it).
     public func listWalk(_ dialect: SQLDialect) -> String? {
         guard dialect == .postgres, text == nil else { return nil }
-        return Self.walkable.first { exact[$0.parameter]?.count == 1 }?.column
+        if exact["request_id"]?.count == 1 { return "request_id" }
+        let asked = Self.walkable.filter { exact[$0.parameter] != nil }
+        guard asked.count == 1, let only = asked.first, exact[only.parameter]?.count == 1 else { return nil }
+        return only.column
     }
 
     /// `WHERE …` (or an empty string) and its binds. `walking`: the column of `listWalk`, whose

@@ -34,6 +34,7 @@ final class EnforcerFixture: @unchecked Sendable {
         let fm = FileManager.default
         root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kitsune-enforcer-tests-\(getpid())")
         try? fm.removeItem(at: root)
+        FixtureCleanup.removeAtEnd(root)
         package = root.appendingPathComponent("task")
         writable = root.appendingPathComponent("tmp")
         try fm.createDirectory(at: package.appendingPathComponent("bin"), withIntermediateDirectories: true)

@@ -22,6 +22,7 @@ final class ShipTests: XCTestCase {
     static func makePKI() throws -> PKI {
         let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("kitsune-ship-tests-\(getpid())")
         try? FileManager.default.removeItem(at: dir)
+        FixtureCleanup.removeAtEnd(dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
         func openssl(_ args: [String]) throws {

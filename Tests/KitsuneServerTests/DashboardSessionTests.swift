@@ -139,7 +139,9 @@ final class DashboardSessionTests: XCTestCase {
         var policy = SessionPolicy()
         policy.idleMs = 1000
         policy.touchEveryMs = 0
-        let store = try await Backend.sqlite.makeStore(in: try makeTemporaryDirectory())
+        let dir = try makeTemporaryDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try await Backend.sqlite.makeStore(in: dir)
         let token = try await store.createAPIToken(role: .viewer, name: "v", actor: "t")
         let now = Timestamps.nowMs()
         let created = try await store.createSession(token: token, policy: policy, nowMs: now)

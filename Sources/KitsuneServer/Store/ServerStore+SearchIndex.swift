@@ -19,8 +19,8 @@ public struct SearchIndexPlan: Sendable, Equatable {
     /// 100 among 1M events).
     public static func candidateLimit(listing: Int?, stored: Int) -> Int {
         guard let listing else { return maxCandidates }
-        let balance = (Double(max(listing, 1)) * Double(max(stored, 0))).squareRoot()
-        return Int(min(Double(maxCandidates), max(Double(minListCandidates), balance)))
+        let balance = Int((Double(max(listing, 1)) * Double(max(stored, 0))).squareRoot())
+        return min(maxCandidates, max(minListCandidates, balance))
     }
     /// At most this many trigrams of a long needle are asked of the index (spread over it); every
     /// candidate is checked against the whole needle anyway.

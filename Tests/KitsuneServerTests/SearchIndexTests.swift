@@ -139,36 +139,6 @@ final class SearchIndexTests: XCTestCase {
         await s.stop()
     }
 
-    /// PostgreSQL: the trigram index's pending list is merged by the server beside ingest (migration
-    /// 12), and `q` finds the events wherever they are (pending list or index proper).
-    func testPostgresMergesThePendingListBesideIngest() async throws {
-        let s = try await TestServer(.postgres)
-        do {
-            let options = try await s.store.database.first(SQLStatement(
-                "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = to_regclass('events_search_trgm')"))?.text(0)
-            assertEqual(options, "gin_pending_list_limit=65536")
-            let g = try await s.group()
-            let batch = (0..<500).map { sampleEvent(["argv": ["/bin/sh", "-c", "pending-\($0)-x"], "instance_id": "p", "seq": $0]) }
-            assertEqual(try await s.post(batch, token: g.token).status, 202)
-            assertEqual(try await s.events("q=pending-417-").count, 1, "found in the pending list")
-            var merged = 0
-            let deadline = ContinuousClock.now + .seconds(15)
-            while merged == 0 && ContinuousClock.now < deadline {
-                let metrics = String(decoding: try await s.request("GET", "/metrics").body, as: UTF8.self)
-                merged = metrics.split(separator: "\n").first { $0.hasPrefix("kitsune_search_pending_pages_merged_total ") }
-                    .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
-                if merged == 0 { try await Task.sleep(for: .milliseconds(200)) }
-            }
-            XCTAssertGreaterThan(merged, 0, "the server never merged the pending list")
-            assertEqual(try await s.store.mergeSearchPendingList(), 0, "nothing left pending")
-            assertEqual(try await s.events("q=pending-417-").count, 1, "found in the index proper")
-        } catch {
-            await s.stop()
-            throw error
-        }
-        await s.stop()
-    }
-
     // MARK: Helpers
 
     /// For random needles cut out of the stored text (and a few absent ones): every page of the list

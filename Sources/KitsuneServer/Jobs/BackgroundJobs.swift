@@ -30,15 +30,20 @@ public struct BackgroundJobs: Service {
     public func run() async throws {
         var leader = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let isLeader = (try? await store.acquireLease("jobs", holder: holder, ttlMs: ttlMs)) ?? false
+            // A shutdown cancels the call or job running (its transaction rolls back).
+            let store = self.store, holder = self.holder, ttlMs = self.ttlMs
+            let isLeader = (try? await cancelWhenGracefulShutdown { try await store.acquireLease("jobs", holder: holder, ttlMs: ttlMs) }) ?? false
+            if Task.isShuttingDownGracefully { break }
             if isLeader != leader {
                 leader = isLeader
                 onLeadership(leader)
                 logger.info("\(leader ? "took" : "lost") the background-jobs lease", metadata: ["holder": "\(holder)"])
             }
             if leader {
-                for job in jobs {
-                    do { try await job.run(store) } catch {
+                // A shutdown cancels the job running and skips the ones after it.
+                for job in jobs where !Task.isShuttingDownGracefully {
+                    do { try await cancelWhenGracefulShutdown { try await job.run(store) } } catch {
+                        if Task.isShuttingDownGracefully { break }
                         logger.warning("background job \(job.name) failed: \(error)")
                     }
                 }
@@ -70,7 +75,7 @@ public struct BackgroundJobs: Service {
                                  metrics: ServerMetrics? = nil) -> (name: String, run: Job) {
         ("retention", { store in
             let cutoff = Timestamps.nowMs() - retentionMs
-            for _ in 0..<maxSteps {
+            for _ in 0..<maxSteps where !Task.isShuttingDownGracefully {
                 let deleted = try await store.pruneEvents(olderThan: cutoff, limit: step)
                 metrics?.add("kitsune_events_pruned_total", deleted)
                 if deleted < step { break }

@@ -57,38 +57,56 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
-    private enum Outcome<T: Sendable>: Sendable { case done(T), deadline }
     private final class Flag: Sendable {
         private let value = Mutex(false)
         func set() { value.withLock { $0 = true } }
         var isSet: Bool { value.withLock { $0 } }
     }
 
+    /// A continuation resumed by whichever finishes first: the work, or the deadline.
+    private final class Race<T: Sendable>: Sendable {
+        private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+        func start(_ c: CheckedContinuation<T, any Error>) { continuation.withLock { $0 = c } }
+        func finish(_ result: Result<T, any Error>) {
+            continuation.withLock { c in c?.resume(with: result); c = nil }
+        }
+    }
+
     /// Runs `body` on a leased connection; gives up with `.unavailable` if no connection is leased
-    /// within `deadline` (the queued lease is cancelled and leaves the pool's queue).
+    /// within `deadline`. The lease and the work run in a task of their own, cancelled at the deadline
+    /// or when the caller is, and the caller does not wait for that cancellation to be answered: when
+    /// PostgreSQL stopped abruptly, a call could wait for ever, and a server stopping then (SIGTERM
+    /// during an outage) with it — reproduced in about half of the shutdowns right after an
+    /// immediate stop of PostgreSQL; the background services cancel their calls at shutdown.
     private func onConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let leased = Flag()
+        let leased = Flag(), race = Race<T>()
         let client = self.client, deadline = self.deadline
-        return try await withThrowingTaskGroup(of: Outcome<T>.self) { group in
-            group.addTask {
-                .done(try await client.withConnection { connection in
-                    leased.set()
-                    return try await body(connection)
-                })
+        let work = Task {
+            try await client.withConnection { connection in
+                leased.set()
+                return try await body(connection)
             }
-            group.addTask {
-                try await Task.sleep(for: deadline)
-                return .deadline
-            }
-            defer { group.cancelAll() }
-            while let outcome = try await group.next() {
-                switch outcome {
-                case .done(let value): return value
-                case .deadline where leased.isSet: continue   // working: wait for the answer
-                case .deadline: throw StoreError.unavailable("PostgreSQL gave no connection within \(deadline)")
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.start(continuation)
+                let timer = Task {
+                    try await Task.sleep(for: deadline)
+                    // Working on a connection: wait for the answer (a large commit may take longer).
+                    guard !leased.isSet else { return }
+                    work.cancel()
+                    race.finish(.failure(StoreError.unavailable("PostgreSQL gave no connection within \(deadline)")))
+                }
+                Task {
+                    let result = await work.result
+                    timer.cancel()
+                    race.finish(result)
                 }
             }
-            throw StoreError.unavailable("PostgreSQL did not answer")
+        } onCancel: {
+            // Not waiting for the pool to answer (it may never, see above): the caller goes now.
+            work.cancel()
+            race.finish(.failure(CancellationError()))
         }
     }
 

@@ -129,20 +129,10 @@ final class PostgresSearchTests: XCTestCase {
     /// probe of 5 (so that pages also fall back to the candidates), and from the candidates alone;
     /// stats from the candidates and by the chosen way. All equal a scan.
     private func compare(_ store: ServerStore, rng: inout SplitMix, stage: String) async throws {
-        let texts = try await store.database.query(SQLStatement("SELECT search FROM events")).compactMap { $0.text(0) }
-        var needles = ["zzz-absent", #""""#, "and", "near(", "🦊 k", "e\u{301}t", "のテ", "%_\\", "it'", "/tmp/m h", "'; drop", "_z"]
-        for _ in 0..<25 {
-            let scalars = Array(texts[rng.next(in: 0..<texts.count)].unicodeScalars)
-            let start = rng.next(in: 0..<scalars.count), length = rng.next(in: 1..<min(24, scalars.count - start + 1))
-            var view = String.UnicodeScalarView()
-            view.append(contentsOf: scalars[start..<start + length])
-            needles.append(String(view))
-        }
-        for needle in needles {
-            var filter = EventFilter()
-            filter.text = needle
-            if rng.next(in: 0..<3) == 0 { filter.exact["function"] = ["api"] }
-            let expected = try await scan(store, filter)
+        let fixed = ["zzz-absent", #""""#, "and", "near(", "🦊 k", "e\u{301}t", "のテ", "%_\\", "it'", "/tmp/m h", "'; drop", "_z"]
+        for filter in try await SearchOracle.filters(store, fixed: fixed, count: 25, rng: &rng) {
+            let needle = filter.text!
+            let expected = try await SearchOracle.scan(store, filter)
             let label = "[\(stage)] q=\(needle.debugDescription) \(filter.exact)"
             var api: [Int64] = [], probed: [Int64] = [], candidates: [Int64] = []
             var cursor: EventCursor?
@@ -178,14 +168,6 @@ final class PostgresSearchTests: XCTestCase {
             }
             assertEqual(try await store.stats(filter, by: .function).total, Int64(expected.count), "\(label): stats")
         }
-    }
-
-    /// The oracle: the rows whose text holds the needle, by `strpos` over every row, newest first.
-    private func scan(_ store: ServerStore, _ filter: EventFilter) async throws -> [Int64] {
-        let functions = filter.exact["function"] ?? []
-        let rows = try await store.database.query(SQLStatement(
-            "SELECT id, function_name FROM events WHERE strpos(search, ?) > 0 ORDER BY time_ms DESC, id DESC", [.text(filter.text!)]))
-        return rows.filter { functions.isEmpty || functions.contains($0.text(1) ?? "") }.map { $0.int(0) }
     }
 
     /// Every event is in exactly one of the chunks and the queue, the queue holds only events, and a

@@ -144,20 +144,10 @@ final class SearchIndexTests: XCTestCase {
     /// For random needles cut out of the stored text (and a few absent ones): every page of the list
     /// and the stats equal what a scan of the rows gives.
     private func compare(_ store: ServerStore, rng: inout SplitMix, stage: String) async throws {
-        let texts = try await store.database.query(SQLStatement("SELECT search FROM events")).compactMap { $0.text(0) }
-        var needles = ["zzz-absent", #""""#, "and", "near(", "🦊 k", "e\u{301}t", "のテ", "%_\\", "it'", "/tmp/m h", "\"hi\""]
-        for _ in 0..<40 {
-            let scalars = Array(texts[rng.next(in: 0..<texts.count)].unicodeScalars)
-            let start = rng.next(in: 0..<scalars.count), length = rng.next(in: 1..<min(24, scalars.count - start + 1))
-            var view = String.UnicodeScalarView()
-            view.append(contentsOf: scalars[start..<start + length])
-            needles.append(String(view))
-        }
-        for needle in needles {
-            var filter = EventFilter()
-            filter.text = needle
-            if rng.next(in: 0..<3) == 0 { filter.exact["function"] = ["api"] }
-            let expected = try await scan(store, filter)
+        let fixed = ["zzz-absent", #""""#, "and", "near(", "🦊 k", "e\u{301}t", "のテ", "%_\\", "it'", "/tmp/m h", "\"hi\""]
+        for filter in try await SearchOracle.filters(store, fixed: fixed, count: 40, rng: &rng) {
+            let needle = filter.text!
+            let expected = try await SearchOracle.scan(store, filter)
             var got: [Int64] = [], cursor: EventCursor?
             repeat {
                 let page = try await store.events(filter, limit: 7, after: cursor)
@@ -168,14 +158,6 @@ final class SearchIndexTests: XCTestCase {
             let stats = try await store.stats(filter, by: .function)
             assertEqual(stats.total, Int64(expected.count), "[\(stage)] stats of q=\(needle.debugDescription)")
         }
-    }
-
-    /// The oracle: the rows whose text holds the needle, by `instr` over every row, newest first.
-    private func scan(_ store: ServerStore, _ filter: EventFilter) async throws -> [Int64] {
-        let functions = filter.exact["function"] ?? []
-        let rows = try await store.database.query(SQLStatement(
-            "SELECT id, function_name FROM events WHERE instr(search, ?) > 0 ORDER BY time_ms DESC, id DESC", [.text(filter.text!)]))
-        return rows.filter { functions.isEmpty || functions.contains($0.text(1) ?? "") }.map { $0.int(0) }
     }
 
     private func checkIndexIntegrity(_ store: ServerStore) async throws {

@@ -57,10 +57,15 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
-    private final class Flag: Sendable {
-        private let value = Mutex(false)
-        func set() { value.withLock { $0 = true } }
-        var isSet: Bool { value.withLock { $0 } }
+    /// A call's lease: waiting for a connection, then either working on it or given up. Exactly one
+    /// of the two transitions happens, so work given up at its deadline never starts later.
+    private final class Lease: Sendable {
+        private enum State { case waiting, working, abandoned }
+        private let state = Mutex(State.waiting)
+        /// Waiting → working; false when the call was given up.
+        func start() -> Bool { state.withLock { s in guard s == .waiting else { return false }; s = .working; return true } }
+        /// Waiting → given up; false when the work had started.
+        func abandon() -> Bool { state.withLock { s in guard s == .waiting else { return false }; s = .abandoned; return true } }
     }
 
     /// A continuation resumed by whichever finishes first: the work, or the deadline.
@@ -79,11 +84,11 @@ public final class PostgresDatabase: SQLDatabase {
     /// during an outage) with it — reproduced in about half of the shutdowns right after an
     /// immediate stop of PostgreSQL; the background services cancel their calls at shutdown.
     private func onConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let leased = Flag(), race = Race<T>()
+        let lease = Lease(), race = Race<T>()
         let client = self.client, deadline = self.deadline
         let work = Task {
             try await client.withConnection { connection in
-                leased.set()
+                guard lease.start() else { throw CancellationError() }
                 return try await body(connection)
             }
         }
@@ -93,7 +98,7 @@ public final class PostgresDatabase: SQLDatabase {
                 let timer = Task {
                     try await Task.sleep(for: deadline)
                     // Working on a connection: wait for the answer (a large commit may take longer).
-                    guard !leased.isSet else { return }
+                    guard lease.abandon() else { return }
                     work.cancel()
                     race.finish(.failure(StoreError.unavailable("PostgreSQL gave no connection within \(deadline)")))
                 }
@@ -104,7 +109,9 @@ public final class PostgresDatabase: SQLDatabase {
                 }
             }
         } onCancel: {
-            // Not waiting for the pool to answer (it may never, see above): the caller goes now.
+            // Not waiting for the pool to answer (it may never, see above): the caller goes now. Work
+            // that has started is cancelled but may still finish (a commit then stands).
+            _ = lease.abandon()
             work.cancel()
             race.finish(.failure(CancellationError()))
         }

@@ -5,12 +5,13 @@
 -- inside the commits.
 -- - Every new event's id goes into `search_queue` (a statement trigger: one INSERT per batch).
 -- - The server's search indexer (`SearchIndexer`) takes queued events in steps and writes them as
---   chunks of up to 100 events: the chunk's ids and the distinct trigrams of all their text, each a
---   32-bit code computed by the server (`PostgresSearchPlan.trigramCodes`; changing it means
---   reindexing). A GIN index over the codes has about 4 entries an event instead of 80, and the
---   server, not the database, computes the trigrams. Measured with pg_stat_statements over 15 s paced
---   at 10 000 events/s: ingest's INSERTs 16.0 s before, 6.0 s after; pending-list merges 4.2 s, 0.4 s;
---   the indexer's own statements 1.4 s.
+--   chunks of up to 10 events (`PostgresSearchPlan.chunkSize`): the chunk's ids and the distinct
+--   trigrams of all their text, each a 32-bit code computed by the server
+--   (`PostgresSearchPlan.trigramCodes`; changing it means reindexing). A GIN index over the codes
+--   gets about 28 entries an event instead of ~97 (events of the bench's shape share most trigrams
+--   within a chunk), and the server, not the database, computes them. Measured with
+--   pg_stat_statements over 15 s paced at 10 000 events/s (chunks of 100 then): ingest's INSERTs
+--   16.0 s before, 6.0 s after; pending-list merges 4.2 s, 0.4 s; the indexer's statements 1.4 s.
 -- - A query's candidates are the ids of the chunks holding all of the needle's codes, plus the queue:
 --   one transaction moves an event from the queue into a chunk, so every snapshot sees it in exactly
 --   one of them; every candidate is checked against the needle itself.

@@ -37,8 +37,7 @@ public struct ServerConfiguration: Sendable {
     public var alerts = AlertSettings()
     /// How often the lease holder runs the background jobs (retention, alerts, reconcile).
     public var jobInterval: Duration = .seconds(10)
-    /// Events a step of the search indexer adds to the trigram index (PostgreSQL: five times as many;
-    /// 0: no indexing, `q` scans what is not indexed).
+    /// Events a step of SQLite's search indexer adds to the trigram index (0: no indexing, `q` scans).
     public var searchIndexStep = 200
     /// How long dashboard sessions last.
     public var sessions = SessionPolicy()
@@ -141,8 +140,8 @@ public struct ControlPlane: Sendable {
         return jobs
     }
 
-    /// Fills the trigram index behind ingest (not with a step of 0), and merges PostgreSQL's pending
-    /// list of it.
+    /// Fills SQLite's trigram index behind ingest (not with a step of 0); merges PostgreSQL's pending
+    /// list of its trigram index.
     public func searchIndexer() -> SearchIndexer {
         var indexer = SearchIndexer(store: store, ingest: ingestor.queue, metrics: metrics)
         indexer.step = configuration.searchIndexStep

@@ -59,7 +59,7 @@ struct ServerCommand: AsyncParsableCommand {
         @Option(name: .customLong("reconcile-interval"), help: "How often functions are made to match their policies (a pass also follows every policy or account change).")
         var reconcileInterval = "60s"
 
-        @Option(name: .customLong("search-index-step"), help: "Events each step of the free-text indexer adds behind ingest (PostgreSQL: five times as many; 0: no indexing, q scans what is not indexed).")
+        @Option(name: .customLong("search-index-step"), help: "SQLite: events each step of the free-text indexer adds behind ingest (0: no indexing, q scans).")
         var searchIndexStep = 200
 
         @Flag(name: .customLong("insecure-http"), help: "Allow plain HTTP on an address other than loopback (behind a TLS proxy).")

@@ -177,12 +177,6 @@ public struct EventCursor: Sendable, Equatable {
         self.id = id
     }
 
-    /// The SQL of "strictly after this cursor", newest first (binds: `binds`). `time_ms <= ?` gives an
-    /// index a bound to seek to.
-    static let condition = "time_ms <= ? AND (time_ms < ? OR (time_ms = ? AND id < ?))"
-    /// The values `condition` binds.
-    var binds: [SQLValue] { [.int(timeMs), .int(timeMs), .int(timeMs), .int(id)] }
-
     public init(token: String) throws(ParameterError) {
         var b64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while b64.count % 4 != 0 { b64 += "=" }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Free text (`q`) on SQLite through the trigram index of migration 10: which events to read, given
-/// the index's watermark. PostgreSQL's index (migration 13) is filled from a queue instead; see
-/// `PostgresSearchPlan`.
+/// the index's watermark. PostgreSQL needs none of this (its `pg_trgm` index is kept by the
+/// database inside each transaction).
 public struct SearchIndexPlan: Sendable, Equatable {
     /// Candidates above this many make the index the slower way: a needle that common is met soon
     /// by scanning newest first, and reading that many rows by id costs more than the scan.
@@ -68,15 +68,8 @@ extension ServerStore {
     /// SQLite when the needle is rare enough for them to be fewer than a scan (the filter's own
     /// condition still checks every row against the needle). `listing`: the rows a list wants (nil
     /// for stats, which count every match); see `SearchIndexPlan.candidateLimit`.
-    /// On PostgreSQL a list reads the candidates (`postgresTextPage` tried the newest events first)
-    /// and stats choose by the needle's share among the newest events (`postgresStatsSource`).
     func eventSource(_ filter: EventFilter, listing: Int? = nil) async throws(StoreError) -> (sql: String, binds: [SQLValue]) {
-        if dialect == .postgres {
-            guard listing != nil else { return try await postgresStatsSource(filter) }
-            guard let search = try await postgresSearch(filter) else { return ("events", []) }
-            return PostgresSearchPlan.candidatesSource(codes: search.codes)
-        }
-        guard let needle = filter.text, let match = SearchIndexPlan.match(needle) else { return ("events", []) }
+        guard dialect == .sqlite, let needle = filter.text, let match = SearchIndexPlan.match(needle) else { return ("events", []) }
         var limit = SearchIndexPlan.maxCandidates
         if listing != nil {
             // The span of ids: an upper bound of the rows stored, read from the ends of the table.
@@ -91,20 +84,21 @@ extension ServerStore {
         return SearchIndexPlan.candidatesSource(match: match)
     }
 
-    /// Merges the pending list of PostgreSQL's index of trigram chunks (chunks the indexer added, not
-    /// in the index proper yet) into the index; returns the pending pages merged (0 on SQLite).
+    /// Merges PostgreSQL's trigram index pending list (new events not in the index proper yet) into
+    /// the index, beside ingest (migration 12); returns the pending pages merged (0 on SQLite, and
+    /// when there is no such index: pg_trgm unavailable).
     public func mergeSearchPendingList() async throws(StoreError) -> Int {
         guard dialect == .postgres else { return 0 }
         let row = try await database.first(SQLStatement(
-            "SELECT gin_clean_pending_list(c.oid) FROM pg_class c WHERE c.oid = to_regclass('search_chunks_codes') AND c.relkind = 'i'"))
+            "SELECT gin_clean_pending_list(c.oid) FROM pg_class c WHERE c.oid = to_regclass('events_search_trgm') AND c.relkind = 'i'"))
         return Int(row?.int(0) ?? 0)
     }
 
     /// Adds up to `limit` events after the watermark to SQLite's trigram index and moves the
-    /// watermark past them, in one transaction; returns how many were added (0 when the index is up
-    /// to date). PostgreSQL: moves up to `limit` queued events into its index.
+    /// watermark past them, in one transaction; returns how many were added (0 on PostgreSQL, and
+    /// when the index is up to date).
     public func indexSearchText(limit: Int) async throws(StoreError) -> Int {
-        guard dialect == .sqlite else { return try await indexPostgresSearchText(limit: limit) }
+        guard dialect == .sqlite else { return 0 }
         guard let mark = try await database.first(SQLStatement("SELECT through FROM search_index WHERE name = 'events'"))?.int(0),
               let next = try await database.first(SQLStatement(
                 "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM events WHERE id > ? ORDER BY id LIMIT ?)", [.int(mark), .int(Int64(limit))])),
@@ -127,11 +121,9 @@ extension ServerStore {
         return results.last?.isEmpty == false ? Int(next.int(1)) : 0
     }
 
-    /// Events stored but not yet in the trigram index (PostgreSQL: queued).
+    /// Events stored but not yet in SQLite's trigram index (0 on PostgreSQL).
     public func searchIndexLag() async throws(StoreError) -> Int64 {
-        guard dialect == .sqlite else {
-            return try await database.first(SQLStatement("SELECT COUNT(*) FROM search_queue"))?.int(0) ?? 0
-        }
+        guard dialect == .sqlite else { return 0 }
         return try await database.first(SQLStatement(
             "SELECT COUNT(*) FROM events WHERE id > (SELECT through FROM search_index WHERE name = 'events')"))?.int(0) ?? 0
     }

@@ -86,19 +86,14 @@ public struct ServerStore: Sendable {
     /// minutes (1.15M events stored, never analyzed): meanwhile the planner, without statistics,
     /// took bitmap scans and a sort over a walk of the time index, 579 ms for a list by function and
     /// reason and 1.26 s for a common `q`, against 1.9 and 0.2 ms once analyzed. Nothing on SQLite,
-    /// whose plans here do not depend on statistics. The same for the trigram chunks (migration 13).
+    /// whose plans here do not depend on statistics.
     public func refreshPlannerStatistics(minimumChanges: Int64 = 10_000) async throws(StoreError) -> Bool {
-        guard dialect == .postgres else { return false }
-        var analyzed = false
-        // A chunk holds up to `chunkSize` events: its changes count for that many.
-        for (table, events) in [("events", Int64(1)), ("search_chunks", Int64(PostgresSearchPlan.chunkSize))] {
-            guard let row = try await database.first(SQLStatement(
-                "SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables WHERE relid = to_regclass(?)", [.text(table)])),
-                row.int(0) >= max(1, minimumChanges / events, row.int(1) / 10) else { continue }
-            _ = try await database.query(SQLStatement("ANALYZE \(table)"))
-            analyzed = true
-        }
-        return analyzed
+        guard dialect == .postgres,
+              let row = try await database.first(SQLStatement(
+                "SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables WHERE relid = 'events'::regclass")),
+              row.int(0) >= max(minimumChanges, row.int(1) / 10) else { return false }
+        _ = try await database.query(SQLStatement("ANALYZE events"))
+        return true
     }
 
     /// Deletes up to `limit` of the oldest events older than `cutoffMs` (one short transaction, so
@@ -118,10 +113,7 @@ public struct ServerStore: Sendable {
             // Alerts that are done with (delivered, or dead and not retried) go with their events.
             SQLStatement("DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE state IN ('delivered', 'dead') AND created_ms < ? LIMIT ?)",
                          [.int(cutoffMs), .int(Int64(limit))]),
-        ] + (dialect == .postgres ? [
-            // PostgreSQL's trigram chunks (migration 13) whose every id is older than the oldest event left.
-            SQLStatement("DELETE FROM search_chunks WHERE high < COALESCE((SELECT MIN(id) FROM events), 9223372036854775807)"),
-        ] : []))
+        ])
         return result[0].count
     }
 }

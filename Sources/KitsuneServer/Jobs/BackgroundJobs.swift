@@ -75,7 +75,7 @@ public struct BackgroundJobs: Service {
                                  metrics: ServerMetrics? = nil) -> (name: String, run: Job) {
         ("retention", { store in
             let cutoff = Timestamps.nowMs() - retentionMs
-            for _ in 0..<maxSteps where !Task.isShuttingDownGracefully {
+            for _ in 0..<maxSteps {
                 let deleted = try await store.pruneEvents(olderThan: cutoff, limit: step)
                 metrics?.add("kitsune_events_pruned_total", deleted)
                 if deleted < step { break }

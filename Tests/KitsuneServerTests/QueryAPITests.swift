@@ -89,8 +89,8 @@ final class QueryAPITests: XCTestCase {
                 XCTAssertEqual(found, ids, "q=\(q)")
             }
             if s.store.dialect == .postgres {
-                let index = try await s.store.database.first(SQLStatement("SELECT indexname FROM pg_indexes WHERE indexname = 'events_search_trgm'"))
-                XCTAssertNotNil(index, "migration 9 made the trigram index")
+                let index = try await s.store.database.first(SQLStatement("SELECT indexname FROM pg_indexes WHERE indexname = 'events_search_codes'"))
+                XCTAssertNotNil(index, "migration 13 made the index of trigram codes")
             }
         }
     }

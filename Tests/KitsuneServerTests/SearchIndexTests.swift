@@ -139,13 +139,14 @@ final class SearchIndexTests: XCTestCase {
         await s.stop()
     }
 
-    /// PostgreSQL: the trigram index's pending list is merged by the server beside ingest (migration
-    /// 12), and `q` finds the events wherever they are (pending list or index proper).
+    /// PostgreSQL: the pending list of the index of trigram codes is merged by the server beside
+    /// ingest (migrations 12 and 13), and `q` finds the events wherever they are (pending list or
+    /// index proper).
     func testPostgresMergesThePendingListBesideIngest() async throws {
         let s = try await TestServer(.postgres)
         do {
             let options = try await s.store.database.first(SQLStatement(
-                "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = to_regclass('events_search_trgm')"))?.text(0)
+                "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = to_regclass('events_search_codes')"))?.text(0)
             assertEqual(options, "gin_pending_list_limit=65536")
             let g = try await s.group()
             let batch = (0..<500).map { sampleEvent(["argv": ["/bin/sh", "-c", "pending-\($0)-x"], "instance_id": "p", "seq": $0]) }

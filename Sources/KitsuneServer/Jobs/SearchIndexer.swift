@@ -9,8 +9,10 @@ import ServiceLifecycle
 ///   followed by a pause), leaving the CPU and the write lock to ingest; with none arriving it
 ///   catches up at full speed.
 /// Free-text queries are exact whatever the lag: they scan what is not indexed yet. On PostgreSQL,
-/// whose index the database keeps inside each transaction, it merges the index's pending list every
-/// `pendingListInterval` instead, so that no ingest transaction has to (migration 12).
+/// where each event is stored with its trigram codes (migration 13), it instead merges the index's
+/// pending list every `pendingListInterval`, so that no ingest transaction has to (migration 12),
+/// gives events stored without codes theirs (`step` a round), and every `stopCodesInterval` adds
+/// the trigrams common by now to the stop codes and reads them (`PostgresSearchPlan`).
 public struct SearchIndexer: Service {
     public let store: ServerStore
     public let ingest: IngestQueue?
@@ -24,6 +26,8 @@ public struct SearchIndexer: Service {
     public var idlePause: Duration = .milliseconds(500)
     /// PostgreSQL: how often the trigram index's pending list is merged.
     public var pendingListInterval: Duration = .seconds(1)
+    /// PostgreSQL: how often the stop codes are chosen and read.
+    public var stopCodesInterval: Duration = .seconds(10)
     let metrics: ServerMetrics?
     let logger: Logger
 
@@ -41,7 +45,7 @@ public struct SearchIndexer: Service {
     public func run() async throws {
         // A service that returns ends the whole server: with nothing to do, wait for the shutdown.
         guard isNeeded else { try? await gracefulShutdown(); return }
-        if store.database.dialect == .postgres { return await mergePendingList() }
+        if store.database.dialect == .postgres { return await maintainPostgres() }
         var seenCommits = ingest?.commits ?? 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var waited: Duration = .zero
@@ -70,12 +74,20 @@ public struct SearchIndexer: Service {
         }
     }
 
-    private func mergePendingList() async {
+    private func maintainPostgres() async {
+        var stopCodesRead: ContinuousClock.Instant?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
+                // Until there are stop codes (a new store), every round: the first events are the
+                // dearest to store, with every one of their trigrams.
+                if store.searchStopCodes.current.isEmpty || stopCodesRead.map({ ContinuousClock.now - $0 >= stopCodesInterval }) ?? true {
+                    try await store.refreshSearchStopCodes()
+                    stopCodesRead = .now
+                }
+                if step > 0 { metrics?.add("kitsune_search_indexed_total", try await store.codeSearchText(limit: step)) }
                 metrics?.add("kitsune_search_pending_pages_merged_total", try await store.mergeSearchPendingList())
             } catch {
-                logger.warning("merging the search index's pending list failed: \(error)")
+                logger.warning("maintaining the search codes failed: \(error)")
             }
             let wait = pendingListInterval
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }

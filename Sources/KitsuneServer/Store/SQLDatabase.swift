@@ -60,7 +60,7 @@ public enum SQLDialect: String, Sendable {
 
     /// Substring test: true when `needle` occurs in `column`, and the value to bind. PostgreSQL
     /// spells it `LIKE '%needle%'` (the needle's `%`, `_` and `\\` escaped, so it still matches only
-    /// itself), which the `pg_trgm` index of migration 9 serves; SQLite scans with `instr`.
+    /// itself); SQLite scans with `instr`. The trigram indexes narrow the rows it tests.
     public func contains(column: String, needle: String) -> (sql: String, bind: SQLValue) {
         guard self == .postgres else { return ("instr(\(column), ?) > 0", .text(needle)) }
         var escaped = ""

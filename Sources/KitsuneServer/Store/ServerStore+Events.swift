@@ -16,32 +16,37 @@ extension ServerStore {
 
     /// The INSERT of `rows` events; duplicates (by dedup key) are skipped. Run with `countsChanges`:
     /// how many were new is all ingest needs (RETURNING cost SQLite a row a event).
-    static func insertSQL(rows: Int) -> String {
-        let row = "(" + Array(repeating: "?", count: 16).joined(separator: ",") + ")"
-        return "INSERT INTO events (\(eventColumns)) VALUES " + Array(repeating: row, count: rows).joined(separator: ",")
-            + " ON CONFLICT (dedup_key) DO NOTHING"
+    /// On PostgreSQL each row also carries its trigram codes (`PostgresSearchPlan`).
+    static func insertSQL(rows: Int, _ dialect: SQLDialect) -> String {
+        let postgres = dialect == .postgres
+        let row = "(" + Array(repeating: "?", count: 16).joined(separator: ",") + (postgres ? ",CAST(? AS INT[]))" : ")")
+        return "INSERT INTO events (\(eventColumns)\(postgres ? ", search_codes" : "")) VALUES "
+            + Array(repeating: row, count: rows).joined(separator: ",") + " ON CONFLICT (dedup_key) DO NOTHING"
     }
-    /// The INSERT of a full chunk, built once.
-    static let fullInsertSQL = insertSQL(rows: rowsPerInsert)
+    /// The INSERT of a full chunk, built once for each dialect.
+    static let fullInsertSQL = (sqlite: insertSQL(rows: rowsPerInsert, .sqlite), postgres: insertSQL(rows: rowsPerInsert, .postgres))
 
     /// The statements that store `events` of group `groupID` and update the fleet. The first
     /// `insertCount` statements each return one row: how many of their events were inserted (the
     /// others were duplicates).
     func ingestStatements(_ events: [IncomingEvent], groupID: String, receivedMs: Int64) -> (statements: [SQLStatement], insertCount: Int) {
         var statements: [SQLStatement] = []
+        let stop: Set<Int32>? = dialect == .postgres ? searchStopCodes.current : nil
         var start = 0
         while start < events.count {
             let chunk = events[start..<min(start + Self.rowsPerInsert, events.count)]
             var binds: [SQLValue] = []
-            binds.reserveCapacity(chunk.count * 16)
+            binds.reserveCapacity(chunk.count * 17)
             let group = SQLValue.text(groupID), received = SQLValue.int(receivedMs)
             for e in chunk {
                 binds.append(group); binds.append(.text(e.dedupKey)); binds.append(.int(e.timeMs)); binds.append(received)
                 binds.append(.text(e.action)); binds.append(opt(e.reason)); binds.append(opt(e.mode)); binds.append(opt(e.functionName))
                 binds.append(opt(e.accountID)); binds.append(opt(e.region)); binds.append(opt(e.requestID)); binds.append(opt(e.instanceID))
                 binds.append(e.seq.map { .int($0) } ?? .null); binds.append(opt(e.executable)); binds.append(.text(e.search)); binds.append(.text(e.body))
+                if let stop { binds.append(.text(PostgresSearchPlan.literal(PostgresSearchPlan.codes(e.search, excluding: stop)))) }
             }
-            statements.append(SQLStatement(chunk.count == Self.rowsPerInsert ? Self.fullInsertSQL : Self.insertSQL(rows: chunk.count), binds,
+            let full = stop == nil ? Self.fullInsertSQL.sqlite : Self.fullInsertSQL.postgres
+            statements.append(SQLStatement(chunk.count == Self.rowsPerInsert ? full : Self.insertSQL(rows: chunk.count, dialect), binds,
                                            countsChanges: true))
             start += Self.rowsPerInsert
         }

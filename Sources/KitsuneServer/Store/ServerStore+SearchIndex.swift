@@ -1,8 +1,7 @@
 import Foundation
 
 /// Free text (`q`) on SQLite through the trigram index of migration 10: which events to read, given
-/// the index's watermark. PostgreSQL needs none of this (its `pg_trgm` index is kept by the
-/// database inside each transaction).
+/// the index's watermark. PostgreSQL's codes are stored with each event (`PostgresSearchPlan`).
 public struct SearchIndexPlan: Sendable, Equatable {
     /// Candidates above this many make the index the slower way: a needle that common is met soon
     /// by scanning newest first, and reading that many rows by id costs more than the scan.
@@ -69,7 +68,8 @@ extension ServerStore {
     /// condition still checks every row against the needle). `listing`: the rows a list wants (nil
     /// for stats, which count every match); see `SearchIndexPlan.candidateLimit`.
     func eventSource(_ filter: EventFilter, listing: Int? = nil) async throws(StoreError) -> (sql: String, binds: [SQLValue]) {
-        guard dialect == .sqlite, let needle = filter.text, let match = SearchIndexPlan.match(needle) else { return ("events", []) }
+        if dialect == .postgres { return postgresSearchSource(filter) }
+        guard let needle = filter.text, let match = SearchIndexPlan.match(needle) else { return ("events", []) }
         var limit = SearchIndexPlan.maxCandidates
         if listing != nil {
             // The span of ids: an upper bound of the rows stored, read from the ends of the table.
@@ -84,13 +84,13 @@ extension ServerStore {
         return SearchIndexPlan.candidatesSource(match: match)
     }
 
-    /// Merges PostgreSQL's trigram index pending list (new events not in the index proper yet) into
-    /// the index, beside ingest (migration 12); returns the pending pages merged (0 on SQLite, and
-    /// when there is no such index: pg_trgm unavailable).
+    /// Merges the pending list of PostgreSQL's index of trigram codes (new events not in the index
+    /// proper yet) into the index, beside ingest (migrations 12 and 13); returns the pending pages
+    /// merged (0 on SQLite).
     public func mergeSearchPendingList() async throws(StoreError) -> Int {
         guard dialect == .postgres else { return 0 }
         let row = try await database.first(SQLStatement(
-            "SELECT gin_clean_pending_list(c.oid) FROM pg_class c WHERE c.oid = to_regclass('events_search_trgm') AND c.relkind = 'i'"))
+            "SELECT gin_clean_pending_list(c.oid) FROM pg_class c WHERE c.oid = to_regclass('events_search_codes') AND c.relkind = 'i'"))
         return Int(row?.int(0) ?? 0)
     }
 

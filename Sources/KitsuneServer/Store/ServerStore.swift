@@ -1,14 +1,18 @@
 import Foundation
 
 /// The control plane's data: enforcer groups and tokens, events, the fleet, leases and the audit log,
-/// over either database. Every method is one short transaction or query; nothing is cached, so any
-/// number of replicas can share one PostgreSQL.
+/// over either database. Every method is one short transaction or query; nothing is cached but
+/// PostgreSQL's search stop codes (`PostgresSearchPlan`, safe to hold stale), so any number of
+/// replicas can share one PostgreSQL.
 public struct ServerStore: Sendable {
     public let database: any SQLDatabase
+    /// PostgreSQL: the free-text stop codes last read (shared by this store's copies).
+    public let searchStopCodes: SearchStopCodes
     var dialect: SQLDialect { database.dialect }
 
     public init(database: any SQLDatabase) {
         self.database = database
+        self.searchStopCodes = SearchStopCodes()
     }
 
     /// Opens the store the command line names (SQLite under `data`, or PostgreSQL at `databaseURL`)

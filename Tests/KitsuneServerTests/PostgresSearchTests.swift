@@ -1,0 +1,149 @@
+import Foundation
+import XCTest
+@testable import KitsuneServer
+
+/// PostgreSQL's free text through trigram codes stored with each event, less the stop codes
+/// (migration 13): the codes themselves, exact answers at every stage (no stop codes, stop codes, a
+/// server whose copy of them is stale, events without codes), and an upgrade from schema 12.
+final class PostgresSearchTests: XCTestCase {
+    func testCodesCoverEverySubstringOfThreeScalarsOrMore() {
+        var rng = SplitMix(seed: 5)
+        let alphabet = Array("ab-/ %_\\'\"🦊é\u{301}日本x9".unicodeScalars)
+        for _ in 0..<200 {
+            var view = String.UnicodeScalarView()
+            for _ in 0..<rng.next(in: 3..<40) { view.append(alphabet[rng.next(in: 0..<alphabet.count)]) }
+            let text = String(view), scalars = Array(view)
+            let codes = Set(PostgresSearchPlan.codes(text, excluding: []))
+            let start = rng.next(in: 0..<(scalars.count - 2)), length = rng.next(in: 3..<(scalars.count - start + 1))
+            var needle = String.UnicodeScalarView()
+            needle.append(contentsOf: scalars[start..<start + length])
+            let asked = PostgresSearchPlan.needleCodes(String(needle), excluding: [])
+            XCTAssertFalse(asked.isEmpty)
+            XCTAssertTrue(Set(asked).isSubset(of: codes), "\(String(needle).debugDescription) in \(text.debugDescription)")
+        }
+        let all = PostgresSearchPlan.codes("abcabcd", excluding: [])
+        XCTAssertEqual(all, all.sorted(), "ascending")
+        XCTAssertEqual(all.count, 4, "abc, bca, cab, bcd: each once")
+        let stop = Set(PostgresSearchPlan.codes("abc", excluding: []))
+        XCTAssertEqual(PostgresSearchPlan.codes("abcabcd", excluding: stop).count, 3, "a stop code is left out")
+        XCTAssertEqual(PostgresSearchPlan.needleCodes("abc", excluding: stop), [], "a needle of stop codes alone asks nothing")
+        XCTAssertEqual(PostgresSearchPlan.needleCodes("ab", excluding: []), [], "shorter than a trigram")
+        XCTAssertEqual(PostgresSearchPlan.needleCodes(String(repeating: "abcdefghij", count: 9), excluding: []).count, 10)
+        let long = String((0..<60).map { Character(UnicodeScalar(0x4E00 + $0)!) })
+        XCTAssertEqual(PostgresSearchPlan.needleCodes(long, excluding: []).count, SearchIndexPlan.maxTrigrams, "spread over a long needle")
+        XCTAssertEqual(PostgresSearchPlan.literal([3, -7]), "{3,-7}")
+    }
+
+    /// Hostile texts, needles cut out of them at random, pages of 7: lists and stats give what a scan
+    /// of the rows gives before there are stop codes, after, through a server whose copy of them is
+    /// stale (it asks for codes stopped since), and with events stored without codes.
+    func testEveryStageAnswersAsTheScan() async throws {
+        let s = try await TestServer(.postgres)
+        do {
+            let g = try await s.group()
+            var rng = SplitMix(seed: 17)
+            let pieces = [#"say "hi" now"#, #""""#, "AND", "^start", "pre*", "🦊 kitsune", "é\u{301}t\u{e9}", "日本語のテキスト", "%_\\",
+                          "it's", "curl -o /tmp/m http://203.0.113.9/m", "a\tb", "x-y_z", "AaA", "'; DROP TABLE events; --", "{1,2}"]
+            func post(_ round: Int) async throws {
+                let events = (0..<240).map { i in
+                    sampleEvent(["argv": (0..<rng.next(in: 1..<4)).map { _ in pieces[rng.next(in: 0..<pieces.count)] + "\(rng.next(in: 0..<40))" },
+                                 "executable": "/tmp/x\(i % 13)", "instance_id": "r\(round)", "seq": i,
+                                 "time": Timestamps.format(1_764_000_000_000 + Int64(rng.next(in: 0..<60)) * 1000),
+                                 "function_name": ["api", "worker"][i % 2]])
+                }
+                for start in stride(from: 0, to: 240, by: 80) {
+                    assertEqual(try await s.post(Array(events[start..<start + 80]), token: g.token).status, 202)
+                }
+            }
+            let stale = ServerStore(database: s.store.database)
+            try await post(0)
+            try await compare(s.store, rng: &rng, stage: "no stop codes")
+            assertEqual(try await s.store.refreshSearchStopCodes(), s.store.searchStopCodes.current.count)
+            XCTAssertTrue(s.store.searchStopCodes.current.isEmpty, "240 events are too few to choose stop codes from")
+
+            let stopped = try await s.store.refreshSearchStopCodes(sample: 1000, minimum: 10, share: 0.2)
+            XCTAssertGreaterThan(stopped, 5, "the trigrams of the common pieces")
+            let stop = s.store.searchStopCodes.current
+            try await post(1)
+            let newest = try await s.store.database.query(SQLStatement(
+                "SELECT search, search_codes::text FROM events WHERE instance_id = 'r1'"))
+            for row in newest {
+                assertEqual(row.text(1), PostgresSearchPlan.literal(PostgresSearchPlan.codes(row.text(0) ?? "", excluding: stop)),
+                            "stored without the stop codes")
+            }
+            try await compare(s.store, rng: &rng, stage: "stop codes")
+            XCTAssertTrue(stale.searchStopCodes.current.isEmpty)
+            try await compare(stale, rng: &rng, stage: "a stale copy of the stop codes")
+
+            _ = try await s.store.database.transaction([SQLStatement("UPDATE events SET search_codes = NULL WHERE id % 3 = 0")])
+            try await compare(s.store, rng: &rng, stage: "a third without codes")
+            while try await s.store.codeSearchText(limit: 70) > 0 {}
+            assertEqual(try await s.store.database.first(SQLStatement("SELECT COUNT(*) FROM events WHERE search_codes IS NULL"))?.int(0), 0)
+            try await compare(s.store, rng: &rng, stage: "coded again")
+        } catch {
+            await s.stop()
+            throw error
+        }
+        await s.stop()
+    }
+
+    /// A database at schema 12 with events: migration 13 drops pg_trgm's index; `q` finds the events
+    /// stored without codes, and still does once the indexer has coded them.
+    func testUpgradeCodesTheStoredEvents() async throws {
+        let database = try PostgresDatabase(url: try PostgresCluster.newDatabase())
+        do {
+            let all = try Migrations.bundled(for: .postgres)
+            try await Migrations.apply(to: database, migrations: all.filter { $0.version < 13 })
+            let rows = (0..<50).map { i in
+                SQLStatement("INSERT INTO events (group_id, dedup_key, time_ms, received_ms, action, search, body) VALUES ('g', ?, ?, 0, 'blocked', ?, '{}')",
+                             [.text("k\(i)"), .int(1_764_000_000_000 + Int64(i)), .text("stored-before-\(i)")])
+            }
+            _ = try await database.transaction(rows)
+            assertEqual(try await Migrations.apply(to: database), [13])
+            assertEqual(try await database.first(SQLStatement("SELECT to_regclass('events_search_trgm') IS NULL"))?.int(0), 1,
+                        "pg_trgm's index is gone")
+            let store = ServerStore(database: database)
+            var filter = EventFilter()
+            filter.text = "stored-before-4"
+            assertEqual(try await store.events(filter, limit: 100, after: nil).events.count, 11, "found without codes")
+            assertEqual(try await store.codeSearchText(limit: 1000), 50)
+            assertEqual(try await store.codeSearchText(limit: 1000), 0)
+            assertEqual(try await store.events(filter, limit: 100, after: nil).events.count, 11, "found by the codes")
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+    }
+
+    // MARK: Helpers
+
+    private func compare(_ store: ServerStore, rng: inout SplitMix, stage: String) async throws {
+        let texts = try await store.database.query(SQLStatement("SELECT search FROM events")).compactMap { $0.text(0) }
+        var needles = ["zzz-absent", #""""#, "and", "🦊 k", "e\u{301}t", "のテ", "%_\\", "it'", "/tmp/m h", "'; drop", "_z", "{1,"]
+        for _ in 0..<30 {
+            let scalars = Array(texts[rng.next(in: 0..<texts.count)].unicodeScalars)
+            let start = rng.next(in: 0..<scalars.count), length = rng.next(in: 1..<min(24, scalars.count - start + 1))
+            var view = String.UnicodeScalarView()
+            view.append(contentsOf: scalars[start..<start + length])
+            needles.append(String(view))
+        }
+        for needle in needles {
+            var filter = EventFilter()
+            filter.text = needle
+            if rng.next(in: 0..<3) == 0 { filter.exact["function"] = ["api"] }
+            let functions = filter.exact["function"] ?? []
+            let expected = try await store.database.query(SQLStatement(
+                "SELECT id, function_name FROM events WHERE strpos(search, ?) > 0 ORDER BY time_ms DESC, id DESC", [.text(needle)]))
+                .filter { functions.isEmpty || functions.contains($0.text(1) ?? "") }.map { $0.int(0) }
+            var got: [Int64] = [], cursor: EventCursor?
+            repeat {
+                let page = try await store.events(filter, limit: 7, after: cursor)
+                got += page.events.map(\.id)
+                cursor = page.next
+            } while cursor != nil
+            assertEqual(got, expected, "[\(stage)] list of q=\(needle.debugDescription) \(filter.exact)")
+            assertEqual(try await store.stats(filter, by: .function).total, Int64(expected.count), "[\(stage)] stats of q=\(needle.debugDescription)")
+        }
+    }
+}

@@ -69,6 +69,6 @@ without() {
   runuser -u postgres -- "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U kitsune -d "$1" -q -c "$2"
 }
 without nocounts "DROP TRIGGER events_count_insert ON events; DROP TRIGGER events_count_delete ON events;"
-without notrgm "DROP INDEX events_search_trgm;"
+without notrgm "DROP INDEX events_search_codes;"
 compare postgresql full "--database $url/complete?sslmode=disable" no-rollups "--database $url/nocounts?sslmode=disable"
 compare postgresql full "--database $url/complete?sslmode=disable" no-trigram "--database $url/notrgm?sslmode=disable"

@@ -42,15 +42,8 @@ final class PostgresSearchTests: XCTestCase {
         do {
             let g = try await s.group()
             var rng = SplitMix(seed: 17)
-            let pieces = [#"say "hi" now"#, #""""#, "AND", "^start", "pre*", "🦊 kitsune", "é\u{301}t\u{e9}", "日本語のテキスト", "%_\\",
-                          "it's", "curl -o /tmp/m http://203.0.113.9/m", "a\tb", "x-y_z", "AaA", "'; DROP TABLE events; --", "{1,2}"]
             func post(_ round: Int) async throws {
-                let events = (0..<240).map { i in
-                    sampleEvent(["argv": (0..<rng.next(in: 1..<4)).map { _ in pieces[rng.next(in: 0..<pieces.count)] + "\(rng.next(in: 0..<40))" },
-                                 "executable": "/tmp/x\(i % 13)", "instance_id": "r\(round)", "seq": i,
-                                 "time": Timestamps.format(1_764_000_000_000 + Int64(rng.next(in: 0..<60)) * 1000),
-                                 "function_name": ["api", "worker"][i % 2]])
-                }
+                let events = FreeTextOracle.events(240, rng: &rng, instance: { _ in "r\(round)" }, spanSeconds: 60)
                 for start in stride(from: 0, to: 240, by: 80) {
                     assertEqual(try await s.post(Array(events[start..<start + 80]), token: g.token).status, 202)
                 }
@@ -118,32 +111,7 @@ final class PostgresSearchTests: XCTestCase {
 
     // MARK: Helpers
 
-    private func compare(_ store: ServerStore, rng: inout SplitMix, stage: String) async throws {
-        let texts = try await store.database.query(SQLStatement("SELECT search FROM events")).compactMap { $0.text(0) }
-        var needles = ["zzz-absent", #""""#, "and", "🦊 k", "e\u{301}t", "のテ", "%_\\", "it'", "/tmp/m h", "'; drop", "_z", "{1,"]
-        for _ in 0..<30 {
-            let scalars = Array(texts[rng.next(in: 0..<texts.count)].unicodeScalars)
-            let start = rng.next(in: 0..<scalars.count), length = rng.next(in: 1..<min(24, scalars.count - start + 1))
-            var view = String.UnicodeScalarView()
-            view.append(contentsOf: scalars[start..<start + length])
-            needles.append(String(view))
-        }
-        for needle in needles {
-            var filter = EventFilter()
-            filter.text = needle
-            if rng.next(in: 0..<3) == 0 { filter.exact["function"] = ["api"] }
-            let functions = filter.exact["function"] ?? []
-            let expected = try await store.database.query(SQLStatement(
-                "SELECT id, function_name FROM events WHERE strpos(search, ?) > 0 ORDER BY time_ms DESC, id DESC", [.text(needle)]))
-                .filter { functions.isEmpty || functions.contains($0.text(1) ?? "") }.map { $0.int(0) }
-            var got: [Int64] = [], cursor: EventCursor?
-            repeat {
-                let page = try await store.events(filter, limit: 7, after: cursor)
-                got += page.events.map(\.id)
-                cursor = page.next
-            } while cursor != nil
-            assertEqual(got, expected, "[\(stage)] list of q=\(needle.debugDescription) \(filter.exact)")
-            assertEqual(try await store.stats(filter, by: .function).total, Int64(expected.count), "[\(stage)] stats of q=\(needle.debugDescription)")
-        }
+    private func compare(_ store: ServerStore, rng: inout SplitMix, stage: String, line: UInt = #line) async throws {
+        try await FreeTextOracle.compare(store, rng: &rng, stage: stage, line: line)
     }
 }

@@ -67,15 +67,7 @@ final class SearchIndexTests: XCTestCase {
         do {
             let g = try await s.group()
             var rng = SplitMix(seed: 11)
-            let pieces = [#"say "hi" now"#, #""""#, "AND", "OR NOT", "NEAR(a b, 3)", "col:umn", "^start", "{a b}:x", "pre*", "🦊 kitsune",
-                          "é\u{301}t\u{e9}", "日本語のテキスト", "%_\\", "it's", "curl -o /tmp/m http://203.0.113.9/m", "a\tb", "x-y_z", "AaA"]
-            var events: [[String: Any]] = []
-            for i in 0..<300 {
-                let argv = (0..<rng.next(in: 1..<4)).map { _ in pieces[rng.next(in: 0..<pieces.count)] + "\(rng.next(in: 0..<40))" }
-                events.append(sampleEvent(["argv": argv, "executable": "/tmp/x\(i % 13)", "instance_id": "i\(i % 3)", "seq": i,
-                                           "time": Timestamps.format(1_764_000_000_000 + Int64(rng.next(in: 0..<100_000)) * 1000),
-                                           "function_name": ["api", "worker"][i % 2]]))
-            }
+            let events = FreeTextOracle.events(300, rng: &rng, instance: { "i\($0 % 3)" }, spanSeconds: 100_000)
             for start in stride(from: 0, to: 300, by: 100) {
                 assertEqual(try await s.post(Array(events[start..<start + 100]), token: g.token).status, 202)
             }
@@ -172,41 +164,8 @@ final class SearchIndexTests: XCTestCase {
 
     // MARK: Helpers
 
-    /// For random needles cut out of the stored text (and a few absent ones): every page of the list
-    /// and the stats equal what a scan of the rows gives.
-    private func compare(_ store: ServerStore, rng: inout SplitMix, stage: String) async throws {
-        let texts = try await store.database.query(SQLStatement("SELECT search FROM events")).compactMap { $0.text(0) }
-        var needles = ["zzz-absent", #""""#, "and", "near(", "🦊 k", "e\u{301}t", "のテ", "%_\\", "it'", "/tmp/m h", "\"hi\""]
-        for _ in 0..<40 {
-            let scalars = Array(texts[rng.next(in: 0..<texts.count)].unicodeScalars)
-            let start = rng.next(in: 0..<scalars.count), length = rng.next(in: 1..<min(24, scalars.count - start + 1))
-            var view = String.UnicodeScalarView()
-            view.append(contentsOf: scalars[start..<start + length])
-            needles.append(String(view))
-        }
-        for needle in needles {
-            var filter = EventFilter()
-            filter.text = needle
-            if rng.next(in: 0..<3) == 0 { filter.exact["function"] = ["api"] }
-            let expected = try await scan(store, filter)
-            var got: [Int64] = [], cursor: EventCursor?
-            repeat {
-                let page = try await store.events(filter, limit: 7, after: cursor)
-                got += page.events.map(\.id)
-                cursor = page.next
-            } while cursor != nil
-            assertEqual(got, expected, "[\(stage)] list of q=\(needle.debugDescription) \(filter.exact)")
-            let stats = try await store.stats(filter, by: .function)
-            assertEqual(stats.total, Int64(expected.count), "[\(stage)] stats of q=\(needle.debugDescription)")
-        }
-    }
-
-    /// The oracle: the rows whose text holds the needle, by `instr` over every row, newest first.
-    private func scan(_ store: ServerStore, _ filter: EventFilter) async throws -> [Int64] {
-        let functions = filter.exact["function"] ?? []
-        let rows = try await store.database.query(SQLStatement(
-            "SELECT id, function_name FROM events WHERE instr(search, ?) > 0 ORDER BY time_ms DESC, id DESC", [.text(filter.text!)]))
-        return rows.filter { functions.isEmpty || functions.contains($0.text(1) ?? "") }.map { $0.int(0) }
+    private func compare(_ store: ServerStore, rng: inout SplitMix, stage: String, line: UInt = #line) async throws {
+        try await FreeTextOracle.compare(store, rng: &rng, stage: stage, line: line)
     }
 
     private func checkIndexIntegrity(_ store: ServerStore) async throws {

@@ -80,6 +80,31 @@ final class PostgresSearchTests: XCTestCase {
         await s.stop()
     }
 
+    /// The server's own indexer gives events stored without codes theirs, behind ingest.
+    func testServerCodesEventsStoredWithoutCodes() async throws {
+        let s = try await TestServer(.postgres)
+        do {
+            let g = try await s.group()
+            let batch = (0..<500).map { sampleEvent(["argv": ["/bin/sh", "-c", "uncoded-\($0)-x"], "instance_id": "u", "seq": $0]) }
+            assertEqual(try await s.post(batch, token: g.token).status, 202)
+            _ = try await s.store.database.transaction([SQLStatement("UPDATE events SET search_codes = NULL")])
+            assertEqual(try await s.events("q=uncoded-417-").count, 1, "found without codes")
+            let deadline = ContinuousClock.now + .seconds(20)
+            var left: Int64 = -1
+            while ContinuousClock.now < deadline {
+                left = try await s.store.database.first(SQLStatement("SELECT COUNT(*) FROM events WHERE search_codes IS NULL"))?.int(0) ?? -1
+                if left == 0 { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            assertEqual(left, 0, "the server coded every event")
+            assertEqual(try await s.events("q=uncoded-417-").count, 1, "found by its codes")
+        } catch {
+            await s.stop()
+            throw error
+        }
+        await s.stop()
+    }
+
     /// A database at schema 12 with events: migration 13 drops pg_trgm's index; `q` finds the events
     /// stored without codes, and still does once the indexer has coded them.
     func testUpgradeCodesTheStoredEvents() async throws {

@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// Free-text queries are exact whatever the lag: they scan what is not indexed yet. On PostgreSQL,
 /// where each event is stored with its trigram codes (migration 13), it instead merges the index's
 /// pending list every `pendingListInterval`, so that no ingest transaction has to (migration 12),
-/// gives events stored without codes theirs (`step` a round), and every `stopCodesInterval` adds
+/// gives events stored without codes theirs (up to ten steps a round), and every `stopCodesInterval` adds
 /// the trigrams common by now to the stop codes and reads them (`PostgresSearchPlan`).
 public struct SearchIndexer: Service {
     public let store: ServerStore
@@ -84,7 +84,13 @@ public struct SearchIndexer: Service {
                     try await store.refreshSearchStopCodes()
                     stopCodesRead = .now
                 }
-                if step > 0 { metrics?.add("kitsune_search_indexed_total", try await store.codeSearchText(limit: step)) }
+                // Events without codes (an upgrade) are each a candidate of every query: up to ten
+                // steps a round, 2 000 events a second at the default step.
+                for _ in 0..<(step > 0 ? 10 : 0) {
+                    let coded = try await store.codeSearchText(limit: step)
+                    metrics?.add("kitsune_search_indexed_total", coded)
+                    if coded < step || Task.isShuttingDownGracefully { break }
+                }
                 metrics?.add("kitsune_search_pending_pages_merged_total", try await store.mergeSearchPendingList())
             } catch {
                 logger.warning("maintaining the search codes failed: \(error)")

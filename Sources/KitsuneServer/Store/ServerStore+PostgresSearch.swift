@@ -8,7 +8,8 @@ import Synchronization
 /// them were 92% of all trigram occurrences, and inserting 50 000 events into the GIN index took
 /// 132 ms without them against 1 790 ms with every trigram.
 ///
-/// The stop codes only grow, and a query decides inside its own statement (one snapshot) whether
+/// The stop codes only grow (rows must never be deleted from `search_stop_codes`: events stored
+/// without a code would be missed by queries asking for it), and a query decides inside its own statement (one snapshot) whether
 /// its codes are all still live: an event it can see was stored with stop codes committed before
 /// it, so the query's snapshot sees them too. A server's cached copy may lag behind the table:
 /// its ingest then stores more codes than needed (harmless), and its query, finding one of its
@@ -58,7 +59,8 @@ public enum PostgresSearchPlan {
 
     /// The live codes a needle's events must all hold (at most `SearchIndexPlan.maxTrigrams`,
     /// spread over a long needle); empty when the needle is shorter than a trigram or all its
-    /// trigrams are stop codes (a string that common is met soon newest first).
+    /// trigrams are stop codes (such a needle is left to the planner: common if the string is, met
+    /// soon newest first; a rare string of common trigrams reads every event).
     public static func needleCodes(_ needle: String, excluding stop: Set<Int32>) -> [Int32] {
         let scalars = Array(needle.unicodeScalars)
         guard scalars.count >= 3 else { return [] }
@@ -122,16 +124,24 @@ extension ServerStore {
     public func refreshSearchStopCodes(sample: Int = PostgresSearchPlan.stopSample, minimum: Int = PostgresSearchPlan.minStopSample,
                                        share: Double = PostgresSearchPlan.stopShare) async throws(StoreError) -> Int {
         guard dialect == .postgres else { return 0 }
-        _ = try await database.transaction([SQLStatement("""
+        let now = Timestamps.nowMs()
+        // Durable, and the codes this server holds written back first: its ingest has left them out
+        // of events, so the table must have them even after a crash, a failover to a standby that
+        // had not received them, or a restore (a query would otherwise ask for them).
+        _ = try await database.transaction([
+            SQLStatement("INSERT INTO search_stop_codes (code, added_ms) SELECT unnest(CAST(? AS INT[])), ? ON CONFLICT (code) DO NOTHING",
+                         [.text(PostgresSearchPlan.literal(searchStopCodes.current.sorted())), .int(now)]),
+            SQLStatement("""
             WITH sample AS MATERIALIZED (SELECT search_codes FROM events WHERE search_codes IS NOT NULL ORDER BY id DESC LIMIT ?), \
             size AS (SELECT COUNT(*) AS n FROM sample) \
             INSERT INTO search_stop_codes (code, added_ms) \
             SELECT c, ? FROM sample, unnest(sample.search_codes) AS c GROUP BY c \
             HAVING (SELECT n FROM size) >= ? AND COUNT(*) >= ? * (SELECT n FROM size) \
-            AND (SELECT COUNT(*) FROM search_stop_codes) < ? \
+            ORDER BY COUNT(*) DESC, c LIMIT (SELECT GREATEST(0, ? - COUNT(*)) FROM search_stop_codes) \
             ON CONFLICT (code) DO NOTHING
-            """, [.int(Int64(sample)), .int(Timestamps.nowMs()), .int(Int64(max(minimum, 1))), .real(share),
-                  .int(Int64(PostgresSearchPlan.maxStopCodes))])], durable: false)
+            """, [.int(Int64(sample)), .int(now), .int(Int64(max(minimum, 1))), .real(share),
+                  .int(Int64(PostgresSearchPlan.maxStopCodes))]),
+        ])
         let rows = try await database.query(SQLStatement("SELECT code FROM search_stop_codes"))
         let codes = Set(rows.map { Int32(truncatingIfNeeded: $0.int(0)) })
         searchStopCodes.replace(with: codes)

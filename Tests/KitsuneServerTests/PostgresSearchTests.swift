@@ -51,7 +51,7 @@ final class PostgresSearchTests: XCTestCase {
             }
             let stale = ServerStore(database: s.store.database)
             try await post(0)
-            try await compare(s.store, rng: &rng, stage: "no stop codes")
+            try await FreeTextOracle.compare(s.store, rng: &rng, stage: "no stop codes")
             assertEqual(try await s.store.refreshSearchStopCodes(), s.store.searchStopCodes.current.count)
             XCTAssertTrue(s.store.searchStopCodes.current.isEmpty, "240 events are too few to choose stop codes from")
 
@@ -65,15 +65,15 @@ final class PostgresSearchTests: XCTestCase {
                 assertEqual(row.text(1), PostgresSearchPlan.literal(PostgresSearchPlan.codes(row.text(0) ?? "", excluding: stop)),
                             "stored without the stop codes")
             }
-            try await compare(s.store, rng: &rng, stage: "stop codes")
+            try await FreeTextOracle.compare(s.store, rng: &rng, stage: "stop codes")
             XCTAssertTrue(stale.searchStopCodes.current.isEmpty)
-            try await compare(stale, rng: &rng, stage: "a stale copy of the stop codes")
+            try await FreeTextOracle.compare(stale, rng: &rng, stage: "a stale copy of the stop codes")
 
             _ = try await s.store.database.transaction([SQLStatement("UPDATE events SET search_codes = NULL WHERE id % 3 = 0")])
-            try await compare(s.store, rng: &rng, stage: "a third without codes")
+            try await FreeTextOracle.compare(s.store, rng: &rng, stage: "a third without codes")
             while try await s.store.codeSearchText(limit: 70) > 0 {}
             assertEqual(try await s.store.database.first(SQLStatement("SELECT COUNT(*) FROM events WHERE search_codes IS NULL"))?.int(0), 0)
-            try await compare(s.store, rng: &rng, stage: "coded again")
+            try await FreeTextOracle.compare(s.store, rng: &rng, stage: "coded again")
 
             // A copy ahead of the table (a crash or a failover lost codes it holds): written back.
             stale.searchStopCodes.replace(with: [424_242])
@@ -138,11 +138,5 @@ final class PostgresSearchTests: XCTestCase {
             throw error
         }
         await database.close()
-    }
-
-    // MARK: Helpers
-
-    private func compare(_ store: ServerStore, rng: inout SplitMix, stage: String, line: UInt = #line) async throws {
-        try await FreeTextOracle.compare(store, rng: &rng, stage: stage, line: line)
     }
 }

@@ -71,12 +71,12 @@ final class SearchIndexTests: XCTestCase {
             for start in stride(from: 0, to: 300, by: 100) {
                 assertEqual(try await s.post(Array(events[start..<start + 100]), token: g.token).status, 202)
             }
-            try await compare(s.store, rng: &rng, stage: "nothing indexed")
+            try await FreeTextOracle.compare(s.store, rng: &rng, stage: "nothing indexed")
             assertEqual(try await s.store.indexSearchText(limit: 120), 120)
-            try await compare(s.store, rng: &rng, stage: "120 of 300 indexed")
+            try await FreeTextOracle.compare(s.store, rng: &rng, stage: "120 of 300 indexed")
             while try await s.store.indexSearchText(limit: 77) > 0 {}
             assertEqual(try await s.store.searchIndexLag(), 0)
-            try await compare(s.store, rng: &rng, stage: "all indexed")
+            try await FreeTextOracle.compare(s.store, rng: &rng, stage: "all indexed")
             var rare = EventFilter()
             rare.text = "kitsune"
             assertTrue(try await s.store.eventSource(rare).sql.contains("events_fts"), "a rare needle reads the index's candidates")
@@ -87,7 +87,7 @@ final class SearchIndexTests: XCTestCase {
             // index passes), and the newest rows deleted make SQLite hand their ids out again.
             while try await s.store.pruneEvents(olderThan: 1_764_000_000_000 + 40_000_000, limit: 23) == 23 {}
             try await checkIndexIntegrity(s.store)
-            try await compare(s.store, rng: &rng, stage: "after retention")
+            try await FreeTextOracle.compare(s.store, rng: &rng, stage: "after retention")
             let top = try await s.store.database.first(SQLStatement("SELECT MAX(id) FROM events"))!.int(0)
             _ = try await s.store.database.transaction([SQLStatement("DELETE FROM events WHERE id > ?", [.int(top - 10)])])
             let reused = (0..<5).map { sampleEvent(["argv": ["reused-id-needle \($0)"], "instance_id": "reuse", "seq": $0]) }
@@ -100,7 +100,7 @@ final class SearchIndexTests: XCTestCase {
             while try await s.store.indexSearchText(limit: 50) > 0 {}
             try await checkIndexIntegrity(s.store)
             assertEqual(try await s.store.events(needle, limit: 10, after: nil).events.count, 5)
-            try await compare(s.store, rng: &rng, stage: "ids reused, indexed again")
+            try await FreeTextOracle.compare(s.store, rng: &rng, stage: "ids reused, indexed again")
         } catch {
             await s.stop()
             throw error
@@ -163,10 +163,6 @@ final class SearchIndexTests: XCTestCase {
     }
 
     // MARK: Helpers
-
-    private func compare(_ store: ServerStore, rng: inout SplitMix, stage: String, line: UInt = #line) async throws {
-        try await FreeTextOracle.compare(store, rng: &rng, stage: stage, line: line)
-    }
 
     private func checkIndexIntegrity(_ store: ServerStore) async throws {
         _ = try await store.database.transaction([SQLStatement("INSERT INTO events_fts (events_fts) VALUES ('integrity-check')")])

@@ -13,7 +13,8 @@ import Synchronization
 /// its codes are all still live: an event it can see was stored with stop codes committed before
 /// it, so the query's snapshot sees them too. A server's cached copy may lag behind the table:
 /// its ingest then stores more codes than needed (harmless), and its query, finding one of its
-/// codes stopped meanwhile, reads every event instead (exact, slower, until the cache refreshes).
+/// codes stopped meanwhile, asks only for those still live (exact, less selective, until the
+/// cache refreshes).
 public enum PostgresSearchPlan {
     /// A trigram in at least this share of the newest events becomes a stop code.
     public static let stopShare = 0.05
@@ -83,15 +84,20 @@ public enum PostgresSearchPlan {
     }
 
     /// The rows a query with live codes `codes` reads: the events holding them all (or stored without
-    /// codes: before migration 13, by an older server), unless one of them is a stop code by now —
-    /// then every event. The codes are written into the statement (integers the server made), so
-    /// that the planner weighs them with the column's statistics.
+    /// codes: before migration 13, by an older server). Should one of them have become a stop code
+    /// since this server's copy was read, an event stored since lacks it, so the second branch asks
+    /// for the query's codes that are still live in the statement's own snapshot instead (all of them
+    /// stopped: every event). The codes are written into the first branch, so that the planner weighs
+    /// them with the column's statistics; the second is planned as a bitmap scan too, never as a scan
+    /// of the table: a branch costed as one made PostgreSQL start parallel workers and JIT-compile
+    /// the statement even where it never ran (55–65 ms a query at 1.3M events, against 2–3 ms).
     static func source(codes: [Int32]) -> String {
         let array = "'\(literal(codes))'::INT[]"
         let stopped = "EXISTS (SELECT 1 FROM search_stop_codes WHERE code = ANY(\(array)))"
+        let live = "(SELECT COALESCE(array_agg(c), '{}') FROM unnest(\(array)) AS c WHERE NOT EXISTS (SELECT 1 FROM search_stop_codes WHERE code = c))"
         return """
             (SELECT * FROM events WHERE (search_codes @> \(array) OR search_codes IS NULL) AND NOT \(stopped) \
-            UNION ALL SELECT * FROM events WHERE \(stopped)) AS events
+            UNION ALL SELECT * FROM events WHERE (search_codes @> \(live) OR search_codes IS NULL) AND \(stopped)) AS events
             """
     }
 }

@@ -9,7 +9,10 @@
 #      at full speed (autovacuum and the trigram index's merges of a large store run beside it);
 #   3. with the store filled: p50/p95 of filtered lists and stats (on SQLite once the search indexer
 #      has caught up: how far behind ingest it was, and how long it took, are printed);
-#   4. the server's peak resident memory (VmHWM) over all of it.
+#   4. PostgreSQL: the paced ingest twice more on the filled store, each beside PostgreSQL alone at
+#      the same pace (pgbench inserting the same rows itself): the share of the latency that is the
+#      database's own on this host;
+#   5. the server's peak resident memory (VmHWM) over all of it.
 #   bench/server.sh [EVENTS] [SECONDS]
 # Set KITSUNE_BIN to a kitsune binary to skip the release build; BACKENDS="sqlite" (or "postgresql")
 # runs one side only.
@@ -41,6 +44,19 @@ index_caught_up() {
   echo "$lag events behind when ingest ended, caught up in $(python3 -c "import time; print(round(time.time() - $start, 1))") s"
 }
 
+# floor: PostgreSQL alone at the paced rate (pgbench, bench/server/floor.sql: 100 rows a transaction,
+# 8 clients, 100 transactions/s) on the store as it is; prints JSON as paced.py does (latency counted
+# from each transaction's scheduled start, as pgbench does with --rate).
+floor() {
+  rm -f "$work"/floor.*
+  "$pg_bin/pgbench" -h 127.0.0.1 -p "$pg_port" -U kitsune -n -M prepared -f bench/server/floor.sql -c 8 -j 2 -R 100 \
+    -T "$seconds" -l --log-prefix="$work/floor" bench >/dev/null 2>&1
+  cat "$work"/floor.* | python3 -c '
+import json, sys
+t = sorted(int(line.split()[2]) / 1000 for line in sys.stdin)
+print(json.dumps({"events_per_s": round(len(t) * 100 / '"$seconds"'), "p50_ms": round(t[len(t) // 2], 2), "p99_ms": round(t[int(len(t) * 0.99)], 2), "errors": 0}))'
+}
+
 # run_backend NAME STORE-ARGS...: one row of figures.
 run_backend() {
   local name=$1; shift
@@ -52,16 +68,25 @@ run_backend() {
   total=$(stored)
   index=""; [ "$name" != sqlite ] || index=$(index_caught_up "$total")
   queries=$(python3 bench/server/query.py 127.0.0.1 "$port" "$admin" 40)
+  # PostgreSQL: the server and PostgreSQL alone at the same pace, alternated, on the filled store.
+  side="[]"
+  if [ "$name" = postgresql ]; then
+    side="[$(for _ in 1 2; do python3 bench/server/paced.py 127.0.0.1 "$port" "$group" 10000 "$seconds" 8; echo ,; floor; echo ,; done | head -n -1)]"
+  fi
   rss=$(peak_rss_mb)
   stop_server
-  python3 - "$name" "$eps" "$p50" "$p99" "$bad" "$paced" "$paced_filled" "$events" "$total" "$queries" "$rss" "$index" <<'EOF'
+  python3 - "$name" "$eps" "$p50" "$p99" "$bad" "$paced" "$paced_filled" "$events" "$total" "$queries" "$rss" "$index" "$side" <<'EOF'
 import json, sys
-name, eps, p50, p99, bad, paced, paced_filled, filled, total, queries, rss, index = sys.argv[1:]
-paced, paced_filled, queries = json.loads(paced), json.loads(paced_filled), json.loads(queries)
+name, eps, p50, p99, bad, paced, paced_filled, filled, total, queries, rss, index, side = sys.argv[1:]
+paced, paced_filled, queries, side = json.loads(paced), json.loads(paced_filled), json.loads(queries), json.loads(side)
 print(f"\n== {name}")
 print(f"{'ingest, 8 connections x batches of 100:':<63} {int(eps):>7} events/s   p50 {p50} ms   p99 {p99} ms   non-202: {bad}")
 for label, p in (("new store, after the burst", paced), (f"{int(filled):,} events stored", paced_filled)):
     print(f"{'ingest paced at 10 000 events/s (' + label + '):':<63} {p['events_per_s']:>7} events/s   p50 {p['p50_ms']} ms   p99 {p['p99_ms']} ms   errors: {p['errors']}")
+for i in range(0, len(side), 2):
+    server, alone = side[i], side[i + 1]
+    print(f"paced, filled store, the server vs PostgreSQL alone (pgbench): p50 {server['p50_ms']} vs {alone['p50_ms']} ms, "
+          f"p99 {server['p99_ms']} vs {alone['p99_ms']} ms (ratio {server['p99_ms'] / max(alone['p99_ms'], 0.01):.2f})")
 if index: print(f"search index (SQLite): {index}")
 print(f"queries with {int(total):,} events stored (40 runs each):")
 for q, t in queries.items():

@@ -139,4 +139,60 @@ final class PostgresSearchTests: XCTestCase {
         }
         await database.close()
     }
+
+    /// Replicas sharing a database: the one holding the `search` lease codes the events stored without
+    /// codes (and alone chooses stop codes); when it stops, another takes over.
+    func testOneReplicaMaintainsTheCodes() async throws {
+        let database = try PostgresDatabase(url: try PostgresCluster.newDatabase())
+        var tasks: [Task<Void, any Error>] = []
+        do {
+            try await Migrations.apply(to: database)
+            func storeUncoded(_ range: Range<Int>) async throws {
+                _ = try await database.transaction(range.map { i in
+                    SQLStatement("INSERT INTO events (group_id, dedup_key, time_ms, received_ms, action, search, body) VALUES ('g', ?, ?, 0, 'blocked', ?, '{}')",
+                                 [.text("k\(i)"), .int(1_764_000_000_000 + Int64(i)), .text("replica-text-\(i)")])
+                })
+            }
+            func waitUntilCoded() async throws {
+                let deadline = ContinuousClock.now + .seconds(20)
+                while ContinuousClock.now < deadline,
+                      try await database.first(SQLStatement("SELECT COUNT(*) FROM events WHERE search_codes IS NULL"))?.int(0) != 0 {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            let replicas = (0..<2).map { _ in (store: ServerStore(database: database), metrics: ServerMetrics()) }
+            func coded(_ replica: Int) -> Int {
+                let line = replicas[replica].metrics.render().split(separator: "\n").first { $0.hasPrefix("kitsune_search_indexed_total ") }
+                return line.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+            }
+            try await storeUncoded(0..<400)
+            tasks = replicas.map { replica in
+                var indexer = SearchIndexer(store: replica.store, ingest: nil, metrics: replica.metrics)
+                indexer.pendingListInterval = .milliseconds(50)
+                indexer.leaseTTLMs = 900
+                return Task { [indexer] in try await indexer.run() }
+            }
+            try await waitUntilCoded()
+            assertEqual([coded(0), coded(1)].sorted(), [0, 400], "one replica coded them all")
+            let holder = coded(0) > 0 ? 0 : 1
+            tasks[holder].cancel()
+            _ = await tasks[holder].result
+            try await storeUncoded(400..<700)
+            try await waitUntilCoded()
+            assertEqual(coded(1 - holder), 300, "the other took over")
+            assertEqual(coded(holder), 400)
+
+            // Only a maintainer chooses: every event holds the trigrams of "replica-text-".
+            let other = replicas[1 - holder].store
+            assertEqual(try await other.refreshSearchStopCodes(choose: false, sample: 1000, minimum: 10, share: 0.5), 0)
+            let chosen = try await other.refreshSearchStopCodes(choose: true, sample: 1000, minimum: 10, share: 0.5)
+            XCTAssertGreaterThan(chosen, 10)
+        } catch {
+            for task in tasks { task.cancel() }
+            await database.close()
+            throw error
+        }
+        for task in tasks { task.cancel(); _ = await task.result }
+        await database.close()
+    }
 }

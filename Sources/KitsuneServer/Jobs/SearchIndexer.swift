@@ -12,7 +12,9 @@ import ServiceLifecycle
 /// where each event is stored with its trigram codes (migration 13), it instead merges the index's
 /// pending list every `pendingListInterval`, so that no ingest transaction has to (migration 12),
 /// gives events stored without codes theirs (up to ten steps a round), and every `stopCodesInterval` adds
-/// the trigrams common by now to the stop codes and reads them (`PostgresSearchPlan`).
+/// the trigrams common by now to the stop codes and reads them (`PostgresSearchPlan`). Of replicas
+/// sharing the database, the one holding the `search` lease does the merging, coding and choosing;
+/// every replica reads the stop codes (and writes its copy back).
 public struct SearchIndexer: Service {
     public let store: ServerStore
     public let ingest: IngestQueue?
@@ -28,6 +30,10 @@ public struct SearchIndexer: Service {
     public var pendingListInterval: Duration = .seconds(1)
     /// PostgreSQL: how often the stop codes are chosen and read.
     public var stopCodesInterval: Duration = .seconds(10)
+    /// PostgreSQL: this replica's name in the lease table, and how long its `search` lease lasts
+    /// (renewed every third of that); a replica that dies leaves the work to another after it.
+    public var holder = "search-" + randomHex(bytes: 8)
+    public var leaseTTLMs: Int64 = 15_000
     let metrics: ServerMetrics?
     let logger: Logger
 
@@ -76,27 +82,39 @@ public struct SearchIndexer: Service {
 
     private func maintainPostgres() async {
         var stopCodesRead: ContinuousClock.Instant?
+        var lease: (held: Bool, checked: ContinuousClock.Instant)?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
+                if lease.map({ ContinuousClock.now - $0.checked >= .milliseconds(leaseTTLMs / 3) }) ?? true {
+                    lease = (try await store.acquireLease("search", holder: holder, ttlMs: leaseTTLMs), .now)
+                }
+                let maintainer = lease?.held ?? false
                 // Until there are stop codes (a new store), every round: the first events are the
                 // dearest to store, with every one of their trigrams.
                 if store.searchStopCodes.current.isEmpty || stopCodesRead.map({ ContinuousClock.now - $0 >= stopCodesInterval }) ?? true {
-                    try await store.refreshSearchStopCodes()
+                    try await store.refreshSearchStopCodes(choose: maintainer)
                     stopCodesRead = .now
                 }
-                // Events without codes (an upgrade) are each a candidate of every query: up to ten
-                // steps a round, 2 000 events a second at the default step.
-                for _ in 0..<(step > 0 ? 10 : 0) {
-                    let coded = try await store.codeSearchText(limit: step)
-                    metrics?.add("kitsune_search_indexed_total", coded)
-                    if coded < step || Task.isShuttingDownGracefully { break }
+                if maintainer {
+                    // Events without codes (an upgrade) are each a candidate of every query: up to
+                    // ten steps a round, 2 000 events a second at the default step.
+                    for _ in 0..<(step > 0 ? 10 : 0) {
+                        let coded = try await store.codeSearchText(limit: step)
+                        metrics?.add("kitsune_search_indexed_total", coded)
+                        if coded < step || Task.isShuttingDownGracefully { break }
+                    }
+                    metrics?.add("kitsune_search_pending_pages_merged_total", try await store.mergeSearchPendingList())
                 }
-                metrics?.add("kitsune_search_pending_pages_merged_total", try await store.mergeSearchPendingList())
             } catch {
                 logger.warning("maintaining the search codes failed: \(error)")
             }
             let wait = pendingListInterval
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+        }
+        // Another replica takes over at once instead of after the lease's ttl.
+        if lease?.held == true {
+            let store = self.store, holder = self.holder
+            await Task { try? await store.releaseLease("search", holder: holder) }.value
         }
     }
 }

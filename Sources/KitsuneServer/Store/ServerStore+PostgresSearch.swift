@@ -123,20 +123,22 @@ extension ServerStore {
         return codes.isEmpty ? ("events", []) : (PostgresSearchPlan.source(codes: codes), [])
     }
 
-    /// PostgreSQL: adds the trigrams now in at least `share` of the newest `sample` events (when that
-    /// many have codes, and at least `minimum`) to the stop codes, then reads them all into this
-    /// server's copy; returns how many there are (0 on SQLite).
+    /// PostgreSQL: with `choose`, adds the trigrams now in at least `share` of the newest `sample`
+    /// events (when that many have codes, and at least `minimum`) to the stop codes; then reads them
+    /// all into this server's copy. Returns how many there are (0 on SQLite).
     @discardableResult
-    public func refreshSearchStopCodes(sample: Int = PostgresSearchPlan.stopSample, minimum: Int = PostgresSearchPlan.minStopSample,
+    public func refreshSearchStopCodes(choose: Bool = true, sample: Int = PostgresSearchPlan.stopSample,
+                                       minimum: Int = PostgresSearchPlan.minStopSample,
                                        share: Double = PostgresSearchPlan.stopShare) async throws(StoreError) -> Int {
         guard dialect == .postgres else { return 0 }
         let now = Timestamps.nowMs()
         // Durable, and the codes this server holds written back first: its ingest has left them out
         // of events, so the table must have them even after a crash, a failover to a standby that
         // had not received them, or a restore (a query would otherwise ask for them).
-        _ = try await database.transaction([
-            SQLStatement("INSERT INTO search_stop_codes (code, added_ms) SELECT unnest(CAST(? AS INT[])), ? ON CONFLICT (code) DO NOTHING",
-                         [.text(PostgresSearchPlan.literal(searchStopCodes.current.sorted())), .int(now)]),
+        let writeBack = SQLStatement("INSERT INTO search_stop_codes (code, added_ms) SELECT unnest(CAST(? AS INT[])), ? ON CONFLICT (code) DO NOTHING",
+                                     [.text(PostgresSearchPlan.literal(searchStopCodes.current.sorted())), .int(now)])
+        _ = try await database.transaction(!choose ? [writeBack] : [
+            writeBack,
             SQLStatement("""
             WITH sample AS MATERIALIZED (SELECT search_codes FROM events WHERE search_codes IS NOT NULL ORDER BY id DESC LIMIT ?), \
             size AS (SELECT COUNT(*) AS n FROM sample) \

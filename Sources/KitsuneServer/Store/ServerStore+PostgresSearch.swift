@@ -157,7 +157,7 @@ extension ServerStore {
     }
 
     /// PostgreSQL: gives up to `limit` events stored without codes (before migration 13, or by an
-    /// older server) their codes, newest first; returns how many (0 on SQLite and when none is left).
+    /// older server) their codes, newest first; returns how many it coded (0 on SQLite and when none is left).
     public func codeSearchText(limit: Int) async throws(StoreError) -> Int {
         guard dialect == .postgres else { return 0 }
         let rows = try await database.query(SQLStatement(
@@ -170,10 +170,10 @@ extension ServerStore {
             binds.append(.text(PostgresSearchPlan.literal(PostgresSearchPlan.codes(row.text(1) ?? "", excluding: stop))))
         }
         let values = Array(repeating: "(CAST(? AS BIGINT), CAST(? AS INT[]))", count: rows.count).joined(separator: ",")
-        _ = try await database.transaction([SQLStatement("""
+        let updated = try await database.transaction([SQLStatement("""
             UPDATE events SET search_codes = v.codes FROM (VALUES \(values)) AS v(id, codes) \
             WHERE events.id = v.id AND events.search_codes IS NULL
-            """, binds)], durable: false)
-        return rows.count
+            """, binds, countsChanges: true)], durable: false)
+        return Int(updated.first?.first?.int(0) ?? 0)
     }
 }

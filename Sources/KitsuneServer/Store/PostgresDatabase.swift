@@ -43,10 +43,6 @@ public final class PostgresDatabase: SQLDatabase {
         do {
             let lazy = durable ? [] : [SQLStatement("SET LOCAL synchronous_commit = off")]
             let queries = try (lazy + statements).map { try Self.query($0, dialect) }
-            if queries.count == 1 {
-                // A statement alone is a transaction of its own: no BEGIN and COMMIT round trips.
-                return [try await onConnection { [logger] connection in try await Self.rows(connection.query(queries[0], logger: logger)) }]
-            }
             return try await onConnection { [logger] connection in
                 try await connection.withTransaction(logger: logger) { connection in
                     var results: [[SQLRow]] = []

@@ -51,16 +51,8 @@ extension ServerStore {
             start += Self.rowsPerInsert
         }
         let insertCount = statements.count
-        let fleet = fleetStatements(events, groupID: groupID, receivedMs: receivedMs)
-        if dialect == .postgres, statements.count == 1 {
-            // One statement, the upserts as CTEs ahead of the INSERT (their rows are distinct, and no
-            // part reads another's): PostgreSQL commits it alone, in one round trip instead of four.
-            let ctes = fleet.enumerated().map { "f\($0.offset) AS (\($0.element.sql))" }
-            let insert = statements[0]
-            return ([SQLStatement("WITH " + (ctes + ["changed AS (\(insert.sql) RETURNING 1)"]).joined(separator: ", ")
-                                  + " SELECT count(*) FROM changed", fleet.flatMap(\.binds) + insert.binds)], 1)
-        }
-        return (statements + fleet, insertCount)
+        statements += fleetStatements(events, groupID: groupID, receivedMs: receivedMs)
+        return (statements, insertCount)
     }
 
     private func opt(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }

@@ -50,11 +50,14 @@ index_caught_up() {
 floor() {
   rm -f "$work"/floor.*
   "$pg_bin/pgbench" -h 127.0.0.1 -p "$pg_port" -U kitsune -n -M prepared -f bench/server/floor.sql -c 8 -j 2 -R 100 \
-    -T "$seconds" -l --log-prefix="$work/floor" bench >/dev/null 2>&1
-  cat "$work"/floor.* | python3 -c '
-import json, sys
+    -T "$seconds" -l --log-prefix="$work/floor" bench > "$work/floor.out" 2>&1 || { cat "$work/floor.out" >&2; exit 1; }
+  cat "$work"/floor.[0-9]* | python3 -c '
+import json, re, sys
 t = sorted(int(line.split()[2]) / 1000 for line in sys.stdin)
-print(json.dumps({"events_per_s": round(len(t) * 100 / '"$seconds"'), "p50_ms": round(t[len(t) // 2], 2), "p99_ms": round(t[int(len(t) * 0.99)], 2), "errors": 0}))'
+failed = re.search(r"number of failed transactions: (\d+)", open(sys.argv[1]).read())
+if not t: sys.exit("bench/server.sh: pgbench logged no transaction")
+print(json.dumps({"events_per_s": round(len(t) * 100 / '"$seconds"'), "p50_ms": round(t[len(t) // 2], 2),
+                  "p99_ms": round(t[int(len(t) * 0.99)], 2), "errors": int(failed.group(1)) if failed else 0}))' "$work/floor.out"
 }
 
 # run_backend NAME STORE-ARGS...: one row of figures.
@@ -71,7 +74,11 @@ run_backend() {
   # PostgreSQL: the server and PostgreSQL alone at the same pace, alternated, on the filled store.
   side="[]"
   if [ "$name" = postgresql ]; then
-    side="[$(for _ in 1 2; do python3 bench/server/paced.py 127.0.0.1 "$port" "$group" 10000 "$seconds" 8; echo ,; floor; echo ,; done | head -n -1)]"
+    local runs=()
+    for _ in 1 2; do
+      runs+=("$(python3 bench/server/paced.py 127.0.0.1 "$port" "$group" 10000 "$seconds" 8)" "$(floor)")
+    done
+    side="[$(IFS=,; echo "${runs[*]}")]"
   fi
   rss=$(peak_rss_mb)
   stop_server
@@ -86,7 +93,8 @@ for label, p in (("new store, after the burst", paced), (f"{int(filled):,} event
 for i in range(0, len(side), 2):
     server, alone = side[i], side[i + 1]
     print(f"paced, filled store, the server vs PostgreSQL alone (pgbench): p50 {server['p50_ms']} vs {alone['p50_ms']} ms, "
-          f"p99 {server['p99_ms']} vs {alone['p99_ms']} ms (ratio {server['p99_ms'] / max(alone['p99_ms'], 0.01):.2f})")
+          f"p99 {server['p99_ms']} vs {alone['p99_ms']} ms (ratio {server['p99_ms'] / max(alone['p99_ms'], 0.01):.2f}), "
+          f"errors {server['errors']} / {alone['errors']}")
 if index: print(f"search index (SQLite): {index}")
 print(f"queries with {int(total):,} events stored (40 runs each):")
 for q, t in queries.items():

@@ -49,7 +49,9 @@ final class PostgresSearchTests: XCTestCase {
                     assertEqual(try await s.post(Array(events[start..<start + 80]), token: g.token).status, 202)
                 }
             }
+            // Reads the stop codes before there are any, and never again.
             let stale = ServerStore(database: s.store.database)
+            try await stale.readSearchStopCodes()
             try await post(0)
             try await FreeTextOracle.compare(s.store, rng: &rng, stage: "no stop codes")
             assertEqual(try await s.store.refreshSearchStopCodes(), s.store.searchStopCodes.current.count)
@@ -68,6 +70,13 @@ final class PostgresSearchTests: XCTestCase {
             try await FreeTextOracle.compare(s.store, rng: &rng, stage: "stop codes")
             XCTAssertTrue(stale.searchStopCodes.current.isEmpty)
             try await FreeTextOracle.compare(stale, rng: &rng, stage: "a stale copy of the stop codes")
+            // A server just started reads them before its first query.
+            let started = ServerStore(database: s.store.database)
+            XCTAssertFalse(started.searchStopCodes.isLoaded)
+            var first = EventFilter()
+            first.text = "/tmp/x"
+            _ = try await started.events(first, limit: 1, after: nil)
+            assertEqual(started.searchStopCodes.current, stop)
 
             _ = try await s.store.database.transaction([SQLStatement("UPDATE events SET search_codes = NULL WHERE id % 3 = 0")])
             try await FreeTextOracle.compare(s.store, rng: &rng, stage: "a third without codes")
@@ -159,6 +168,8 @@ final class PostgresSearchTests: XCTestCase {
                       try await database.first(SQLStatement("SELECT COUNT(*) FROM events WHERE search_codes IS NULL"))?.int(0) != 0 {
                     try await Task.sleep(for: .milliseconds(50))
                 }
+                assertEqual(try await database.first(SQLStatement("SELECT COUNT(*) FROM events WHERE search_codes IS NULL"))?.int(0), 0,
+                            "coded within 20 s")
             }
             let replicas = (0..<2).map { _ in (store: ServerStore(database: database), metrics: ServerMetrics()) }
             func coded(_ replica: Int) -> Int {
@@ -169,7 +180,7 @@ final class PostgresSearchTests: XCTestCase {
             tasks = replicas.map { replica in
                 var indexer = SearchIndexer(store: replica.store, ingest: nil, metrics: replica.metrics)
                 indexer.pendingListInterval = .milliseconds(50)
-                indexer.leaseTTLMs = 900
+                indexer.leaseTTLMs = 3_000
                 return Task { [indexer] in try await indexer.run() }
             }
             try await waitUntilCoded()

@@ -28,7 +28,8 @@ public struct SearchIndexer: Service {
     public var idlePause: Duration = .milliseconds(500)
     /// PostgreSQL: how often the trigram index's pending list is merged.
     public var pendingListInterval: Duration = .seconds(1)
-    /// PostgreSQL: how often the stop codes are chosen and read.
+    /// PostgreSQL: how often the stop codes are read (and, by the lease holder, chosen); every round
+    /// while there are none.
     public var stopCodesInterval: Duration = .seconds(10)
     /// PostgreSQL: this replica's name in the lease table, and how long its `search` lease lasts
     /// (renewed every third of that); a replica that dies leaves the work to another after it.
@@ -86,7 +87,9 @@ public struct SearchIndexer: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 if lease.map({ ContinuousClock.now - $0.checked >= .milliseconds(leaseTTLMs / 3) }) ?? true {
-                    lease = (try await store.acquireLease("search", holder: holder, ttlMs: leaseTTLMs), .now)
+                    // A failed call is not holding it; the stop codes are still read below.
+                    let held = try? await store.acquireLease("search", holder: holder, ttlMs: leaseTTLMs)
+                    lease = (held ?? false, .now)
                 }
                 let maintainer = lease?.held ?? false
                 // Until there are stop codes (a new store), every round: the first events are the

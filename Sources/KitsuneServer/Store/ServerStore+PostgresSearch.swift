@@ -87,7 +87,8 @@ public enum PostgresSearchPlan {
     /// codes: before migration 13, by an older server). Should one of them have become a stop code
     /// since this server's copy was read, an event stored since lacks it, so the second branch asks
     /// for the query's codes that are still live in the statement's own snapshot instead (all of them
-    /// stopped: every event). The codes are written into the first branch, so that the planner weighs
+    /// stopped: every event, through the whole GIN index — rare, since a server reads the stop codes
+    /// before its first query). The codes are written into the first branch, so that the planner weighs
     /// them with the column's statistics; the second is planned as a bitmap scan too, never as a scan
     /// of the table: a branch costed as one made PostgreSQL start parallel workers and JIT-compile
     /// the statement even where it never ran (55–65 ms a query at 1.3M events, against 2–3 ms).
@@ -105,20 +106,25 @@ public enum PostgresSearchPlan {
 /// The stop codes this server has read from the database (see `PostgresSearchPlan`); shared by the
 /// copies of a store.
 public final class SearchStopCodes: Sendable {
-    private let codes = Mutex(Set<Int32>())
+    private let codes = Mutex((codes: Set<Int32>(), loaded: false))
 
     public init() {}
 
     /// The codes as last read.
-    public var current: Set<Int32> { codes.withLock { $0 } }
+    public var current: Set<Int32> { codes.withLock { $0.codes } }
+    /// Whether they have been read at all (a server just started has not).
+    public var isLoaded: Bool { codes.withLock { $0.loaded } }
 
-    func replace(with new: Set<Int32>) { codes.withLock { $0 = new } }
+    func replace(with new: Set<Int32>) { codes.withLock { $0 = (new, true) } }
 }
 
 extension ServerStore {
     /// PostgreSQL: where a query with `filter`'s needle reads (see `PostgresSearchPlan.source`).
-    func postgresSearchSource(_ filter: EventFilter) -> (sql: String, binds: [SQLValue]) {
+    func postgresSearchSource(_ filter: EventFilter) async throws(StoreError) -> (sql: String, binds: [SQLValue]) {
         guard let needle = filter.text else { return ("events", []) }
+        // Read before the first query: with none cached, a common needle's codes would all be found
+        // stopped in the statement, and asking for none of them reads the whole GIN index.
+        if !searchStopCodes.isLoaded { try await readSearchStopCodes() }
         let codes = PostgresSearchPlan.needleCodes(needle, excluding: searchStopCodes.current)
         return codes.isEmpty ? ("events", []) : (PostgresSearchPlan.source(codes: codes), [])
     }
@@ -150,6 +156,12 @@ extension ServerStore {
             """, [.int(Int64(sample)), .int(now), .int(Int64(max(minimum, 1))), .real(share),
                   .int(Int64(PostgresSearchPlan.maxStopCodes))]),
         ])
+        return try await readSearchStopCodes()
+    }
+
+    /// PostgreSQL: reads the stop codes into this server's copy; returns how many there are.
+    @discardableResult
+    func readSearchStopCodes() async throws(StoreError) -> Int {
         let rows = try await database.query(SQLStatement("SELECT code FROM search_stop_codes"))
         let codes = Set(rows.map { Int32(truncatingIfNeeded: $0.int(0)) })
         searchStopCodes.replace(with: codes)

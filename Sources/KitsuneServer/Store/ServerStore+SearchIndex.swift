@@ -68,7 +68,7 @@ extension ServerStore {
     /// condition still checks every row against the needle). `listing`: the rows a list wants (nil
     /// for stats, which count every match); see `SearchIndexPlan.candidateLimit`.
     func eventSource(_ filter: EventFilter, listing: Int? = nil) async throws(StoreError) -> (sql: String, binds: [SQLValue]) {
-        if dialect == .postgres { return postgresSearchSource(filter) }
+        if dialect == .postgres { return try await postgresSearchSource(filter) }
         guard let needle = filter.text, let match = SearchIndexPlan.match(needle) else { return ("events", []) }
         var limit = SearchIndexPlan.maxCandidates
         if listing != nil {

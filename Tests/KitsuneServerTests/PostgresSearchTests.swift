@@ -104,14 +104,7 @@ final class PostgresSearchTests: XCTestCase {
             assertEqual(try await s.post(batch, token: g.token).status, 202)
             _ = try await s.store.database.transaction([SQLStatement("UPDATE events SET search_codes = NULL")])
             assertEqual(try await s.events("q=uncoded-417-").count, 1, "found without codes")
-            let deadline = ContinuousClock.now + .seconds(20)
-            var left: Int64 = -1
-            while ContinuousClock.now < deadline {
-                left = try await s.store.database.first(SQLStatement("SELECT COUNT(*) FROM events WHERE search_codes IS NULL"))?.int(0) ?? -1
-                if left == 0 { break }
-                try await Task.sleep(for: .milliseconds(200))
-            }
-            assertEqual(left, 0, "the server coded every event")
+            assertEqual(try await uncodedAfterWaiting(s.store.database), 0, "the server coded every event")
             assertEqual(try await s.events("q=uncoded-417-").count, 1, "found by its codes")
         } catch {
             await s.stop()
@@ -127,11 +120,7 @@ final class PostgresSearchTests: XCTestCase {
         do {
             let all = try Migrations.bundled(for: .postgres)
             try await Migrations.apply(to: database, migrations: all.filter { $0.version < 13 })
-            let rows = (0..<50).map { i in
-                SQLStatement("INSERT INTO events (group_id, dedup_key, time_ms, received_ms, action, search, body) VALUES ('g', ?, ?, 0, 'blocked', ?, '{}')",
-                             [.text("k\(i)"), .int(1_764_000_000_000 + Int64(i)), .text("stored-before-\(i)")])
-            }
-            _ = try await database.transaction(rows)
+            try await storeUncoded(database, 0..<50, text: "stored-before-")
             assertEqual(try await Migrations.apply(to: database), [13])
             assertEqual(try await database.first(SQLStatement("SELECT to_regclass('events_search_trgm') IS NULL"))?.int(0), 1,
                         "pg_trgm's index is gone")
@@ -156,27 +145,13 @@ final class PostgresSearchTests: XCTestCase {
         var tasks: [Task<Void, any Error>] = []
         do {
             try await Migrations.apply(to: database)
-            func storeUncoded(_ range: Range<Int>) async throws {
-                _ = try await database.transaction(range.map { i in
-                    SQLStatement("INSERT INTO events (group_id, dedup_key, time_ms, received_ms, action, search, body) VALUES ('g', ?, ?, 0, 'blocked', ?, '{}')",
-                                 [.text("k\(i)"), .int(1_764_000_000_000 + Int64(i)), .text("replica-text-\(i)")])
-                })
-            }
-            func waitUntilCoded() async throws {
-                let deadline = ContinuousClock.now + .seconds(20)
-                while ContinuousClock.now < deadline,
-                      try await database.first(SQLStatement("SELECT COUNT(*) FROM events WHERE search_codes IS NULL"))?.int(0) != 0 {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                assertEqual(try await database.first(SQLStatement("SELECT COUNT(*) FROM events WHERE search_codes IS NULL"))?.int(0), 0,
-                            "coded within 20 s")
-            }
+            func waitUntilCoded() async throws { assertEqual(try await uncodedAfterWaiting(database), 0, "coded within 20 s") }
             let replicas = (0..<2).map { _ in (store: ServerStore(database: database), metrics: ServerMetrics()) }
             func coded(_ replica: Int) -> Int {
                 let line = replicas[replica].metrics.render().split(separator: "\n").first { $0.hasPrefix("kitsune_search_indexed_total ") }
                 return line.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
             }
-            try await storeUncoded(0..<400)
+            try await storeUncoded(database, 0..<400, text: "replica-text-")
             tasks = replicas.map { replica in
                 var indexer = SearchIndexer(store: replica.store, ingest: nil, metrics: replica.metrics)
                 indexer.pendingListInterval = .milliseconds(50)
@@ -188,7 +163,7 @@ final class PostgresSearchTests: XCTestCase {
             let holder = coded(0) > 0 ? 0 : 1
             tasks[holder].cancel()
             _ = await tasks[holder].result
-            try await storeUncoded(400..<700)
+            try await storeUncoded(database, 400..<700, text: "replica-text-")
             try await waitUntilCoded()
             assertEqual(coded(1 - holder), 300, "the other took over")
             assertEqual(coded(holder), 400)
@@ -205,5 +180,23 @@ final class PostgresSearchTests: XCTestCase {
         }
         for task in tasks { task.cancel(); _ = await task.result }
         await database.close()
+    }
+}
+
+/// Stores events `range` without codes, as a server before migration 13 did; event i's text is `text` then i.
+private func storeUncoded(_ database: any SQLDatabase, _ range: Range<Int>, text: String) async throws {
+    _ = try await database.transaction(range.map { i in
+        SQLStatement("INSERT INTO events (group_id, dedup_key, time_ms, received_ms, action, search, body) VALUES ('g', ?, ?, 0, 'blocked', ?, '{}')",
+                     [.text("k\(i)"), .int(1_764_000_000_000 + Int64(i)), .text("\(text)\(i)")])
+    })
+}
+
+/// How many events are still without codes once none is, or after 20 s.
+private func uncodedAfterWaiting(_ database: any SQLDatabase) async throws -> Int64 {
+    let deadline = ContinuousClock.now + .seconds(20)
+    while true {
+        let left = try await database.first(SQLStatement("SELECT COUNT(*) FROM events WHERE search_codes IS NULL"))?.int(0) ?? -1
+        if left == 0 || ContinuousClock.now >= deadline { return left }
+        try await Task.sleep(for: .milliseconds(50))
     }
 }

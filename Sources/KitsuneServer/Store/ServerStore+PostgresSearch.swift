@@ -9,9 +9,9 @@ import Synchronization
 /// 132 ms without them against 1 790 ms with every trigram.
 ///
 /// The stop codes only grow (rows must never be deleted from `search_stop_codes`: events stored
-/// without a code would be missed by queries asking for it), and a query decides inside its own statement (one snapshot) whether
-/// its codes are all still live: an event it can see was stored with stop codes committed before
-/// it, so the query's snapshot sees them too. A server's cached copy may lag behind the table:
+/// without a code would be missed by queries asking for it), and a query decides inside its own
+/// statement (one snapshot) whether its codes are all still live: an event it can see was stored
+/// with stop codes committed before it, so the query's snapshot sees them too. A server's cached copy may lag behind the table:
 /// its ingest then stores more codes than needed (harmless), and its query, finding one of its
 /// codes stopped meanwhile, asks only for those still live (exact, less selective, until the
 /// cache refreshes).

@@ -55,6 +55,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
@@ -138,7 +139,7 @@ let package = Package(
             name: "kitsune",
             dependencies: ["KitsunePolicy", "KitsuneScanner", "KitsuneAWS", "KitsunePosture", "KitsuneLambda", "KitsuneFindings", "KitsuneServer", "KitsuneContainer",
                            "KitsunePolicyCore", "CKitsuneBuildInfo", "CKitsuneGlibcCompat",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             path: "Sources/kitsune",
             linkerSettings: kitsuneLink
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KitsuneServer
+import Logging
 
 /// `kitsune server`: the control plane enforcers report to.
 struct ServerCommand: AsyncParsableCommand {
@@ -65,7 +66,19 @@ struct ServerCommand: AsyncParsableCommand {
         @Flag(name: .customLong("insecure-http"), help: "Allow plain HTTP on an address other than loopback (behind a TLS proxy).")
         var insecureHTTP = false
 
+        @Option(name: .customLong("log-level"), help: ArgumentHelp("What the log shows: trace, debug, info, notice, warning, error, critical (also $KITSUNE_LOG_LEVEL).", valueName: "level"))
+        var logLevel: String?
+
         func run() async throws {
+            let levelText = logLevel ?? ProcessInfo.processInfo.environment["KITSUNE_LOG_LEVEL"] ?? "info"
+            guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+                throw ValidationError("--log-level \(levelText): not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var configuration = ServerConfiguration()
             (configuration.host, configuration.port) = try Self.address(listen)
             configuration.tlsCertificate = tlsCert

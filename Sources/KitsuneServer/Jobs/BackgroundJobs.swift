@@ -51,11 +51,9 @@ public struct BackgroundJobs: Service {
             // A graceful shutdown (SIGTERM, a test's cancel) ends the wait at once, not after `interval`.
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
-        // Released even when the run was cancelled (a new task does not inherit the cancellation), so
-        // another replica takes over at once instead of after the lease's ttl.
+        // Released even when the run was cancelled, so another replica takes over at once.
         if leader {
-            let store = self.store, holder = self.holder
-            await Task { try? await store.releaseLease("jobs", holder: holder) }.value
+            await store.releaseLeaseOnExit("jobs", holder: holder)
         }
     }
 

@@ -81,43 +81,56 @@ public struct SearchIndexer: Service {
         }
     }
 
-    private func maintainPostgres() async {
+    /// What the PostgreSQL maintenance remembers from one round to the next.
+    private struct Maintenance: Sendable {
         var stopCodesRead: ContinuousClock.Instant?
         var lease: (held: Bool, checked: ContinuousClock.Instant)?
+    }
+
+    private func maintainPostgres() async {
+        var state = Maintenance()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                if lease.map({ ContinuousClock.now - $0.checked >= .milliseconds(leaseTTLMs / 3) }) ?? true {
-                    // A failed call is not holding it; the stop codes are still read below.
-                    let held = try? await store.acquireLease("search", holder: holder, ttlMs: leaseTTLMs)
-                    lease = (held ?? false, .now)
-                }
-                let maintainer = lease?.held ?? false
-                // Until there are stop codes (a new store), every round: the first events are the
-                // dearest to store, with every one of their trigrams.
-                if store.searchStopCodes.current.isEmpty || stopCodesRead.map({ ContinuousClock.now - $0 >= stopCodesInterval }) ?? true {
-                    try await store.refreshSearchStopCodes(choose: maintainer)
-                    stopCodesRead = .now
-                }
-                if maintainer {
-                    // Events without codes (an upgrade) are each a candidate of every query: up to
-                    // ten steps a round, 2 000 events a second at the default step.
-                    for _ in 0..<(step > 0 ? 10 : 0) {
-                        let coded = try await store.codeSearchText(limit: step)
-                        metrics?.add("kitsune_search_indexed_total", coded)
-                        if coded < step || Task.isShuttingDownGracefully { break }
-                    }
-                    metrics?.add("kitsune_search_pending_pages_merged_total", try await store.mergeSearchPendingList())
-                }
-            } catch {
+            // A shutdown cancels the call running: during an outage each would wait for its deadline.
+            let before = state
+            do { state = try await cancelWhenGracefulShutdown { try await maintenanceRound(before) } } catch {
+                if Task.isShuttingDownGracefully { break }
                 logger.warning("maintaining the search codes failed: \(error)")
             }
             let wait = pendingListInterval
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
         // Another replica takes over at once instead of after the lease's ttl.
-        if lease?.held == true {
-            let store = self.store, holder = self.holder
-            await Task { try? await store.releaseLease("search", holder: holder) }.value
+        if state.lease?.held == true {
+            await store.releaseLeaseOnExit("search", holder: holder)
         }
+    }
+
+    /// One round: the lease (every third of its ttl), the stop codes (every `stopCodesInterval`), and
+    /// for the holder the coding of old events and the merge of the pending list.
+    private func maintenanceRound(_ before: Maintenance) async throws -> Maintenance {
+        var state = before
+        if state.lease.map({ ContinuousClock.now - $0.checked >= .milliseconds(leaseTTLMs / 3) }) ?? true {
+            // A failed call is not holding it; the stop codes are still read below.
+            let held = try? await store.acquireLease("search", holder: holder, ttlMs: leaseTTLMs)
+            state.lease = (held ?? false, .now)
+        }
+        let maintainer = state.lease?.held ?? false
+        // Until there are stop codes (a new store), every round: the first events are the dearest to
+        // store, with every one of their trigrams.
+        if store.searchStopCodes.current.isEmpty || state.stopCodesRead.map({ ContinuousClock.now - $0 >= stopCodesInterval }) ?? true {
+            try await store.refreshSearchStopCodes(choose: maintainer)
+            state.stopCodesRead = .now
+        }
+        if maintainer {
+            // Events without codes (an upgrade) are each a candidate of every query: up to ten steps
+            // a round, 2 000 events a second at the default step.
+            for _ in 0..<(step > 0 ? 10 : 0) {
+                let coded = try await store.codeSearchText(limit: step)
+                metrics?.add("kitsune_search_indexed_total", coded)
+                if coded < step || Task.isShuttingDownGracefully { break }
+            }
+            metrics?.add("kitsune_search_pending_pages_merged_total", try await store.mergeSearchPendingList())
+        }
+        return state
     }
 }

@@ -35,12 +35,10 @@ public final class ReconcileRunner: @unchecked Sendable {
         do {
             let report = try await reconciler.pass(actor: actor)
             lock.withLock { lastReport = report }
-            let holder = self.holder
-            await Task { try? await store.releaseLease("reconciler", holder: holder) }.value
+            await store.releaseLeaseOnExit("reconciler", holder: holder)
             return report
         } catch {
-            let holder = self.holder
-            await Task { try? await store.releaseLease("reconciler", holder: holder) }.value
+            await store.releaseLeaseOnExit("reconciler", holder: holder)
             throw error
         }
     }

@@ -60,12 +60,16 @@ public final class PostgresDatabase: SQLDatabase {
     /// A call's lease: waiting for a connection, then either working on it or given up. Exactly one
     /// of the two transitions happens, so work given up at its deadline never starts later.
     private final class Lease: Sendable {
-        private enum State { case waiting, working, abandoned }
+        private enum State { case waiting, working(PostgresConnection), abandoned }
         private let state = Mutex(State.waiting)
-        /// Waiting → working; false when the call was given up.
-        func start() -> Bool { state.withLock { s in guard s == .waiting else { return false }; s = .working; return true } }
+        /// Waiting → working on `connection`; false when the call was given up.
+        func start(on connection: PostgresConnection) -> Bool {
+            state.withLock { s in guard case .waiting = s else { return false }; s = .working(connection); return true }
+        }
         /// Waiting → given up; false when the work had started.
-        func abandon() -> Bool { state.withLock { s in guard s == .waiting else { return false }; s = .abandoned; return true } }
+        func abandon() -> Bool { state.withLock { s in guard case .waiting = s else { return false }; s = .abandoned; return true } }
+        /// Working on a connection that has closed since.
+        var lostConnection: Bool { state.withLock { s in if case .working(let c) = s { return c.isClosed }; return false } }
     }
 
     /// A continuation resumed once, by whichever finishes first: the work, the deadline or the
@@ -91,17 +95,20 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     /// Runs `body` on a leased connection; gives up with `.unavailable` if no connection is leased
-    /// within `deadline`. The lease and the work run in a task of their own, cancelled at the deadline
-    /// or when the caller is, and the caller does not wait for that cancellation to be answered: when
-    /// PostgreSQL stopped abruptly, a call could wait for ever, and a server stopping then (SIGTERM
-    /// during an outage) with it — 3 of 5 shutdowns right after an immediate stop of PostgreSQL
-    /// hung, 1 of 10 since; the background services cancel their calls at shutdown.
+    /// within `deadline`, or, once working, when the connection has closed under the call. The lease
+    /// and the work run in a task of their own, cancelled then or when the caller is, and the caller
+    /// does not wait for that cancellation to be answered: when PostgreSQL stopped abruptly, a call
+    /// could wait for ever, and a server stopping then (SIGTERM during an outage) with it. A query
+    /// whose connection closed under it was never answered by postgres-nio (seen: 4 requests of 8
+    /// in flight when PostgreSQL stopped, and every one of five shutdowns after that, waited for
+    /// ever). Work on a live connection is waited for however long it takes (a large commit, a
+    /// migration). A 503 for a commit that did happen is safe: the retry is deduplicated.
     private func onConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let lease = Lease(), race = Race<T>()
         let client = self.client, deadline = self.deadline
         let work = Task {
             try await client.withConnection { connection in
-                guard lease.start() else { throw CancellationError() }
+                guard lease.start(on: connection) else { throw CancellationError() }
                 return try await body(connection)
             }
         }
@@ -109,11 +116,21 @@ public final class PostgresDatabase: SQLDatabase {
             try await withCheckedThrowingContinuation { continuation in
                 race.start(continuation)
                 let timer = Task {
-                    try await Task.sleep(for: deadline)
-                    // Working on a connection: wait for the answer (a large commit may take longer).
-                    guard lease.abandon() else { return }
-                    work.cancel()
-                    race.finish(.failure(StoreError.unavailable("PostgreSQL gave no connection within \(deadline)")))
+                    let giveUp = ContinuousClock.now + deadline
+                    while true {
+                        try await Task.sleep(for: .milliseconds(250))
+                        if ContinuousClock.now >= giveUp, lease.abandon() {
+                            work.cancel()
+                            race.finish(.failure(StoreError.unavailable("PostgreSQL gave no connection within \(deadline)")))
+                            return
+                        }
+                        // Working: the answer is waited for as long as the connection lives.
+                        if lease.lostConnection {
+                            work.cancel()
+                            race.finish(.failure(StoreError.unavailable("PostgreSQL closed the connection during the call")))
+                            return
+                        }
+                    }
                 }
                 Task {
                     let result = await work.result

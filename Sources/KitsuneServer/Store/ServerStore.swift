@@ -82,6 +82,22 @@ public struct ServerStore: Sendable {
         _ = try await database.transaction([SQLStatement("DELETE FROM leases WHERE name = ? AND holder = ?", [.text(name), .text(holder)])])
     }
 
+    /// Gives the lease up on the way out (a shutdown, the end of a pass), so another replica takes
+    /// over at once: in a task of its own, so the caller's cancellation does not skip it, and for at
+    /// most `within`. When the store is down the call is abandoned and the lease expires after its
+    /// ttl: a server told to stop during an outage stops instead of waiting for the database.
+    public func releaseLeaseOnExit(_ name: String, holder: String, within: Duration = .seconds(1)) async {
+        let store = self
+        await Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await store.releaseLease(name, holder: holder) }
+                group.addTask { try? await Task.sleep(for: within) }
+                await group.next()
+                group.cancelAll()
+            }
+        }.value
+    }
+
     // MARK: Retention
 
     /// Refreshes PostgreSQL's planner statistics of the events table (`ANALYZE events`) once at least

@@ -38,6 +38,8 @@ public final class IngestQueue: Sendable {
 
     /// Writes `statements`; once they are committed, returns the sum of the counts the first
     /// `insertCount` of them answered (`SQLStatement.countsChanges`: the events actually inserted).
+    /// In a transaction of several batches, every batch's first `insertCount` statements run before
+    /// the rest of any, which run in `SQLStatement.lockKey` order.
     public func submit(_ statements: [SQLStatement], insertCount: Int) async throws(StoreError) -> Int {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Int, StoreError>, Never>) in
             let startFlusher = state.withLock { state in
@@ -54,6 +56,8 @@ public final class IngestQueue: Sendable {
     /// True when no batch is waiting and no commit is being written: work that can wait (the search
     /// indexer) goes in these gaps.
     public var isIdle: Bool { state.withLock { $0.pending.isEmpty && $0.flushers == 0 } }
+    /// Batches waiting for a transaction.
+    var pendingBatches: Int { state.withLock { $0.pending.count } }
     /// Ingest transactions written so far (whether they committed or failed).
     public var commits: Int { state.withLock { $0.commits } }
 
@@ -77,7 +81,12 @@ public final class IngestQueue: Sendable {
             return Array(state.pending.prefix(taken))
         }
         guard let jobs else { return nil }
-        return ((jobs, ContinuousClock.now), jobs.flatMap(\.statements))
+        // Every batch's counted statements (its inserts) first, in order; then the rest of all of
+        // them by `lockKey` (the fleet's upserts), so concurrent commits lock rows in one order.
+        let counted = jobs.flatMap { $0.statements.prefix($0.insertCount) }
+        let locking = jobs.flatMap { $0.statements.dropFirst($0.insertCount) }.enumerated()
+            .sorted { ($0.element.lockKey ?? "", $0.offset) < ($1.element.lockKey ?? "", $1.offset) }.map(\.element)
+        return ((jobs, ContinuousClock.now), counted + locking)
     }
 
     /// Acknowledges the batches of a transaction: each with its own count of inserted events, or all
@@ -95,7 +104,7 @@ public final class IngestQueue: Sendable {
             var offset = 0
             for job in batch.jobs {
                 let inserted = results[offset..<(offset + job.insertCount)].reduce(0) { $0 + Int($1.first?.int(0) ?? 0) }
-                offset += job.statements.count
+                offset += job.insertCount
                 job.continuation.resume(returning: .success(inserted))
             }
         case .failure(let error):

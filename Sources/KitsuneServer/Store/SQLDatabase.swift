@@ -34,10 +34,15 @@ public struct SQLStatement: Sendable {
     /// many rows the statement changed (SQLite asks `sqlite3_changes`, PostgreSQL counts the rows of
     /// the statement's RETURNING in a CTE), where RETURNING would have made and sent a row each.
     public var countsChanges: Bool
-    public init(_ sql: String, _ binds: [SQLValue] = [], countsChanges: Bool = false) {
+    /// The row this statement locks (an upsert's key), for a transaction made of several callers'
+    /// statements (`IngestQueue`'s group commit): it runs them in this order, so two concurrent
+    /// transactions lock shared rows in the same order and wait for each other instead of deadlocking.
+    public var lockKey: String?
+    public init(_ sql: String, _ binds: [SQLValue] = [], countsChanges: Bool = false, lockKey: String? = nil) {
         self.sql = sql
         self.binds = binds
         self.countsChanges = countsChanges
+        self.lockKey = lockKey
     }
 }
 

@@ -60,7 +60,6 @@ extension ServerStore {
     /// One upsert per enforcer instance in the batch: `started` registers what is in force, every
     /// event refreshes when it was last seen.
     private func fleetStatements(_ events: [IncomingEvent], groupID: String, receivedMs: Int64) -> [SQLStatement] {
-        var order: [String] = []
         var byKey: [String: (first: IncomingEvent, started: IncomingEvent?, count: Int64, account: String?, region: String?)] = [:]
         for e in events {
             guard e.functionName != nil || e.instanceID != nil else { continue }
@@ -73,12 +72,12 @@ extension ServerStore {
                 seen.region = seen.region ?? e.region
                 byKey[key] = seen
             } else {
-                order.append(key)
                 byKey[key] = (e, e.started != nil ? e : nil, 1, e.accountID, e.region)
             }
         }
         let greatest = dialect == .postgres ? "GREATEST" : "max"
-        return order.map { key in
+        // In key order (`lockKey`): concurrent commits on PostgreSQL lock the rows in one order.
+        return byKey.keys.sorted().map { key in
             let s = byKey[key]!
             let started = s.started
             return SQLStatement("""
@@ -98,7 +97,7 @@ extension ServerStore {
                 """, [.text(key), opt(s.first.instanceID), .text(groupID), .text(s.first.functionName ?? started?.functionName ?? ""),
                       .text(s.account ?? ""), .text(s.region ?? ""), opt(started?.started?.version),
                       opt(started?.started?.mode ?? s.first.mode), opt(started?.started?.facts), started.map { .int($0.timeMs) } ?? .null,
-                      .int(receivedMs), .int(receivedMs), .int(s.count)])
+                      .int(receivedMs), .int(receivedMs), .int(s.count)], lockKey: key)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import XCTest
 @testable import KitsuneServer
 
@@ -110,5 +111,40 @@ final class AlertOutboxTests: XCTestCase {
             XCTAssertEqual(list.first?["state"] as? String, "delivered")
             XCTAssertEqual(list.first?["id"] as? String, ids.first)
         }
+    }
+
+    /// Honeypot use with no destination at all is counted, and logged at error level once a pass
+    /// with the count and the ids, not once an event (a burst must not flood the log).
+    func testUndeliverableHoneypotUseIsLoggedOnceAPass() async throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try await Backend.sqlite.makeStore(in: dir)
+        let lines = CapturedLog()
+        let metrics = ServerMetrics()
+        let engine = AlertEngine(settings: AlertSettings(), table: try SeverityTable.bundled.get(), metrics: metrics,
+                                 logger: Logger(label: "t") { _ in lines })
+        try await engine.evaluate(store)
+        for id: Int64 in 1...50 { try await insertEvent(store, id: id, function: "f\(id)", reason: id % 2 == 0 ? "honeypot" : "drift") }
+        try await engine.evaluate(store)
+        XCTAssertEqual(lines.messages, ["error honeypot use with no alert destination configured events=25 first_event_id=2 last_event_id=50"])
+        XCTAssertTrue(metrics.render().contains("kitsune_alerts_undeliverable_total 25"), metrics.render())
+        await store.database.close()
+    }
+}
+
+/// A log handler keeping each message with its level and metadata (sorted), for tests of what is logged.
+final class CapturedLog: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var kept: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    var messages: [String] { lock.withLock { kept } }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        lock.withLock { kept.append(([event.level.rawValue, "\(event.message)"] + fields).joined(separator: " ")) }
     }
 }

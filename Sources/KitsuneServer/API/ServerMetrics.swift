@@ -9,6 +9,13 @@ public final class ServerMetrics: Sendable {
         var latencyCount: Int64 = 0
         var latencySum = 0.0
     }
+    /// The counters `/metrics` shows from the start.
+    static let counters = ["kitsune_events_accepted_total", "kitsune_events_duplicate_total", "kitsune_events_rejected_total",
+                           "kitsune_store_unavailable_total", "kitsune_events_pruned_total", "kitsune_ingest_commits_total",
+                           "kitsune_ingest_commit_batches_total", "kitsune_ingest_commit_microseconds_total", "kitsune_search_indexed_total",
+                           "kitsune_search_pending_pages_merged_total", "kitsune_planner_statistics_refreshed_total",
+                           "kitsune_alerts_created_total", "kitsune_alerts_delivered_total", "kitsune_alerts_retries_total",
+                           "kitsune_alerts_dead_total", "kitsune_alerts_undeliverable_total"]
     static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
     private let state = Mutex(State())
 
@@ -39,10 +46,9 @@ public final class ServerMetrics: Sendable {
         let s = state.withLock { $0 }
         var out = "# HELP kitsune_http_requests_total HTTP requests answered, by route and status.\n# TYPE kitsune_http_requests_total counter\n"
         for (labels, n) in s.requests.sorted(by: { $0.key < $1.key }) { out += "kitsune_http_requests_total{\(labels)} \(n)\n" }
-        for name in ["kitsune_events_accepted_total", "kitsune_events_duplicate_total", "kitsune_events_rejected_total",
-                     "kitsune_store_unavailable_total", "kitsune_events_pruned_total", "kitsune_ingest_commits_total",
-                     "kitsune_ingest_commit_batches_total", "kitsune_ingest_commit_microseconds_total", "kitsune_search_indexed_total",
-                     "kitsune_search_pending_pages_merged_total", "kitsune_planner_statistics_refreshed_total"] {
+        // The known counters, at 0 before their first event; then any other one added.
+        let known = Self.counters
+        for name in known + s.counters.keys.filter({ !known.contains($0) }).sorted() {
             out += "# TYPE \(name) counter\n\(name) \(s.counters[name] ?? 0)\n"
         }
         out += "# HELP kitsune_ingest_batch_seconds Time from a batch's arrival to its durable acknowledgement.\n# TYPE kitsune_ingest_batch_seconds histogram\n"

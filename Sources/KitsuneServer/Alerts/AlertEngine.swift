@@ -49,16 +49,21 @@ public struct AlertEngine: Sendable {
         guard let newest = events.map(\.id).max(), let oldestReceived = events.map(\.receivedMs).min() else { return 0 }
         let destinations = try await store.listDestinations().filter(\.enabled)
         var throttler = AlertThrottler(windowMs: settings.throttleWindowMs, open: try await store.openAlerts(windowEndAfter: oldestReceived))
+        var undeliverable: [Int64] = []
         for event in events {
             let severity = table.severity(reason: event.reason)
             let honeypot = AlertEvent.isHoneypot(reason: event.reason)
-            if honeypot && destinations.isEmpty {
-                metrics?.add("kitsune_alerts_undeliverable_total", 1)
-                logger.error("honeypot use with no alert destination configured", metadata: ["event_id": "\(event.id)"])
-            }
+            if honeypot && destinations.isEmpty { undeliverable.append(event.id) }
             for d in destinations where honeypot || d.match.matches(event, severity: severity, table: table) {
                 throttler.add(event, destinationID: d.id, severity: severity, nowMs: nowMs)
             }
+        }
+        if let first = undeliverable.min(), let last = undeliverable.max() {
+            // One line a pass, not one an event: a burst of honeypot events (an attacker's loop) must
+            // not flood the log.
+            metrics?.add("kitsune_alerts_undeliverable_total", undeliverable.count)
+            logger.error("honeypot use with no alert destination configured",
+                         metadata: ["events": "\(undeliverable.count)", "first_event_id": "\(first)", "last_event_id": "\(last)"])
         }
         let changes = throttler.changes
         let cursorNow = max(cursor.last, newest)

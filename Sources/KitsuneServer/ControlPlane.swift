@@ -41,6 +41,10 @@ public struct ServerConfiguration: Sendable {
     public var searchIndexStep = 200
     /// How long dashboard sessions last.
     public var sessions = SessionPolicy()
+    /// A connection with no request in progress this long is closed: one that sends nothing, or
+    /// dribbles its headers (a slowloris holding sockets), does not keep a file descriptor for ever.
+    /// The shipper sends `Connection: close`; browsers and HTTP clients reconnect.
+    public var idleTimeout: Duration = .seconds(60)
 
     public init() {}
 
@@ -160,13 +164,14 @@ public struct ControlPlane: Sendable {
         try configuration.validate()
         _ = try SeverityTable.bundled.get()
         let server: HTTPServerBuilder
+        let http1 = HTTP1Channel.Configuration(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1))))
         if let cert = configuration.tlsCertificate, let key = configuration.tlsKey {
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
                                                                privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
             tls.minimumTLSVersion = .tlsv12
-            server = try .tls(.http1(), tlsConfiguration: tls)
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: tls)
         } else {
-            server = .http1()
+            server = .http1(configuration: http1)
         }
         return Application(
             router: router(), server: server,

@@ -22,6 +22,27 @@ final class ServiceEndpointTests: XCTestCase {
         }
     }
 
+    /// A connection that sends nothing, or dribbles its headers a byte a while (a slowloris), is
+    /// closed after the idle timeout; one that sends its request in time is answered.
+    func testIdleAndDribblingConnectionsAreClosed() async throws {
+        let s = try await TestServer(.sqlite) { $0.idleTimeout = .seconds(1) }
+        let idle = try RawConnection(port: s.port), dribbling = try RawConnection(port: s.port)
+        let started = ContinuousClock.now
+        var closed = (idle: false, dribbling: false)
+        for byte in "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8 where ContinuousClock.now - started < .seconds(8) {
+            closed.dribbling = closed.dribbling || !dribbling.send([byte])
+            closed.idle = closed.idle || idle.isClosed()
+            if closed.idle && closed.dribbling { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        XCTAssertTrue(closed.idle, "a connection that sent nothing is still open")
+        XCTAssertTrue(closed.dribbling, "a connection dribbling its headers is still open")
+        let prompt = try RawConnection(port: s.port)
+        XCTAssertTrue(prompt.send(Array("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)))
+        XCTAssertTrue(prompt.readAll().hasPrefix("HTTP/1.1 200"))
+        await s.stop()
+    }
+
     /// Every route the server has is in the document and every operation of the document is a route;
     /// the document is valid OpenAPI 3.1 (openapi-spec-validator).
     func testOpenAPIDescribesTheRunningServer() async throws {
@@ -60,5 +81,40 @@ final class ServiceEndpointTests: XCTestCase {
         let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         validator.waitUntilExit()
         XCTAssertEqual(validator.terminationStatus, 0, said)
+    }
+}
+
+/// A plain TCP connection to the test server, for what an HTTP client would not send.
+final class RawConnection {
+    let fd: Int32
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { close(fd); throw TestFailure("connect to 127.0.0.1:\(port): errno \(errno)") }
+    }
+    deinit { close(fd) }
+    /// False once the peer has closed (a write fails; the first write after a close may still pass).
+    func send(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count && !isClosed() }
+    /// True when the peer has closed: a read that does not block answers end of file (or a reset).
+    func isClosed() -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_DONTWAIT | MSG_PEEK))
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+    /// Everything until the peer closes (or 5 s pass).
+    func readAll() -> String {
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var out: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            out += buffer[0..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -87,10 +87,10 @@ final class IngestQueueTests: XCTestCase {
                 // One at a time into the queue, so the batches wait in this order.
                 while queue.pendingBatches <= b { try await Task.sleep(for: .milliseconds(5)) }
             }
+            // All three are waiting: the next commit takes them together.
+            database.release()
             return try await group.reduce(into: [Int](repeating: 0, count: batches.count)) { $0[$1.0] = $1.1 }
         }
-        while queue.pendingBatches < 3 { try await Task.sleep(for: .milliseconds(5)) }
-        database.release()
         assertEqual(try await first, 1)
         let got = try await counts
         XCTAssertEqual(got, [2, 1, 1], "a1 is new in the first batch only")

@@ -45,6 +45,9 @@ public struct ServerConfiguration: Sendable {
     /// dribbles its headers (a slowloris holding sockets), does not keep a file descriptor for ever.
     /// The shipper sends `Connection: close`; browsers and HTTP clients reconnect.
     public var idleTimeout: Duration = .seconds(60)
+    /// A request's body must arrive within this of its headers, or the connection is closed
+    /// (`BodyDeadline`): a slow-body client does not hold a connection and a handler for ever.
+    public var bodyTimeout: Duration = .seconds(30)
 
     public init() {}
 
@@ -106,6 +109,7 @@ public struct ControlPlane: Sendable {
         let router = Router(context: APIContext.self)
         router.add(middleware: SecurityHeaders(tls: configuration.tlsCertificate != nil))
         router.add(middleware: RequestMetrics(metrics: metrics))
+        router.add(middleware: BodyDeadline(timeout: configuration.bodyTimeout))
         let store = self.store, metrics = self.metrics
         router.get("healthz") { _, _ in Response.json(#"{"status":"ok"}"#) }
         router.get("readyz") { _, _ in

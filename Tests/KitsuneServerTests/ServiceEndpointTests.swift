@@ -43,6 +43,23 @@ final class ServiceEndpointTests: XCTestCase {
         await s.stop()
     }
 
+    /// A body sent a byte at a time after its headers (a slow-body attack on ingest) has its
+    /// connection closed at the body timeout; a body sent in time is taken.
+    func testABodyThatDoesNotArriveInTimeClosesTheConnection() async throws {
+        let s = try await TestServer(.sqlite) { $0.bodyTimeout = .seconds(1) }
+        let g = try await s.group()
+        let slow = try RawConnection(port: s.port)
+        let head = "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(g.token)\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n["
+        XCTAssertTrue(slow.send(Array(head.utf8)))
+        let started = ContinuousClock.now
+        while slow.send(Array(" ".utf8)) && ContinuousClock.now - started < .seconds(8) { try await Task.sleep(for: .milliseconds(200)) }
+        let took = ContinuousClock.now - started
+        XCTAssertTrue(slow.isClosed(), "a body dribbled for \(took) is still being read")
+        XCTAssertGreaterThanOrEqual(took, .milliseconds(900), "closed before the body timeout")
+        assertEqual(try await s.post([sampleEvent()], token: g.token).status, 202)
+        await s.stop()
+    }
+
     /// Every route the server has is in the document and every operation of the document is a route;
     /// the document is valid OpenAPI 3.1 (openapi-spec-validator).
     func testOpenAPIDescribesTheRunningServer() async throws {

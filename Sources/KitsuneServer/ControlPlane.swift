@@ -46,7 +46,7 @@ public struct ServerConfiguration: Sendable {
     /// The shipper sends `Connection: close`; browsers and HTTP clients reconnect.
     public var idleTimeout: Duration = .seconds(60)
     /// A request's body must arrive within this of its headers, or the connection is closed
-    /// (`BodyDeadline`): a slow-body client does not hold a connection and a handler for ever.
+    /// (`BodyDeadlineHandler`): a slow-body client does not hold a connection and a handler for ever.
     public var bodyTimeout: Duration = .seconds(30)
 
     public init() {}
@@ -63,6 +63,7 @@ public struct ServerConfiguration: Sendable {
         }
         if let url = publicURL, URL(string: url)?.scheme == nil { throw ConfigurationError("--public-url \(url): not a URL") }
         guard retentionMs > 0 else { throw ConfigurationError("--retention must be positive") }
+        guard idleTimeout > .zero, bodyTimeout > .zero else { throw ConfigurationError("the idle and body timeouts must be positive") }
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -109,7 +110,6 @@ public struct ControlPlane: Sendable {
         let router = Router(context: APIContext.self)
         router.add(middleware: SecurityHeaders(tls: configuration.tlsCertificate != nil))
         router.add(middleware: RequestMetrics(metrics: metrics))
-        router.add(middleware: BodyDeadline(timeout: configuration.bodyTimeout))
         let store = self.store, metrics = self.metrics
         router.get("healthz") { _, _ in Response.json(#"{"status":"ok"}"#) }
         router.get("readyz") { _, _ in
@@ -168,7 +168,9 @@ public struct ControlPlane: Sendable {
         try configuration.validate()
         _ = try SeverityTable.bundled.get()
         let server: HTTPServerBuilder
-        let http1 = HTTP1Channel.Configuration(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1))))
+        let bodyTimeout = TimeAmount.nanoseconds(Int64(configuration.bodyTimeout / .nanoseconds(1)))
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [BodyDeadlineHandler(timeout: bodyTimeout)],
+                                               idleTimeout: .nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1))))
         if let cert = configuration.tlsCertificate, let key = configuration.tlsKey {
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
                                                                privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))

@@ -1,18 +1,14 @@
 import Foundation
 import Hummingbird
-import NIOCore
 
 /// The request context of the API: who is calling, once the bearer token checked out.
 public struct APIContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``Authenticator`` for every `/api/v1` route.
     public var principal: Principal?
-    /// The connection the request came on (`BodyDeadline` closes it); nil in tests without one.
-    public let channel: (any Channel)?
 
     public init(source: Source) {
         coreContext = .init(source: source)
-        channel = source.channel
     }
 
     /// The caller, required to have at least `role`; 403 otherwise.

@@ -1,3 +1,4 @@
+import Synchronization
 import Logging
 import ServiceLifecycle
 
@@ -81,18 +82,23 @@ public struct SearchIndexer: Service {
         }
     }
 
-    /// What the PostgreSQL maintenance remembers from one round to the next.
-    private struct Maintenance: Sendable {
-        var stopCodesRead: ContinuousClock.Instant?
-        var lease: (held: Bool, checked: ContinuousClock.Instant)?
+    /// What the PostgreSQL maintenance remembers from one round to the next, kept as each step
+    /// succeeds (a round that fails later keeps its lease and its reading of the stop codes).
+    private final class Maintenance: Sendable {
+        struct State: Sendable {
+            var stopCodesRead: ContinuousClock.Instant?
+            var lease: (held: Bool, checked: ContinuousClock.Instant)?
+        }
+        private let state = Mutex(State())
+        var current: State { state.withLock { $0 } }
+        func update(_ change: (inout State) -> Void) { state.withLock { change(&$0) } }
     }
 
     private func maintainPostgres() async {
-        var state = Maintenance()
+        let maintenance = Maintenance()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             // A shutdown cancels the call running: during an outage each would wait for its deadline.
-            let before = state
-            do { state = try await cancelWhenGracefulShutdown { try await maintenanceRound(before) } } catch {
+            do { try await cancelWhenGracefulShutdown { try await maintenanceRound(maintenance) } } catch {
                 if Task.isShuttingDownGracefully { break }
                 logger.warning("maintaining the search codes failed: \(error)")
             }
@@ -100,26 +106,26 @@ public struct SearchIndexer: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
         // Another replica takes over at once instead of after the lease's ttl.
-        if state.lease?.held == true {
+        if maintenance.current.lease?.held == true {
             await store.releaseLeaseOnExit("search", holder: holder)
         }
     }
 
     /// One round: the lease (every third of its ttl), the stop codes (every `stopCodesInterval`), and
     /// for the holder the coding of old events and the merge of the pending list.
-    private func maintenanceRound(_ before: Maintenance) async throws -> Maintenance {
-        var state = before
-        if state.lease.map({ ContinuousClock.now - $0.checked >= .milliseconds(leaseTTLMs / 3) }) ?? true {
+    private func maintenanceRound(_ maintenance: Maintenance) async throws {
+        if maintenance.current.lease.map({ ContinuousClock.now - $0.checked >= .milliseconds(leaseTTLMs / 3) }) ?? true {
             // A failed call is not holding it; the stop codes are still read below.
             let held = try? await store.acquireLease("search", holder: holder, ttlMs: leaseTTLMs)
-            state.lease = (held ?? false, .now)
+            maintenance.update { $0.lease = (held ?? false, .now) }
         }
+        let state = maintenance.current
         let maintainer = state.lease?.held ?? false
         // Until there are stop codes (a new store), every round: the first events are the dearest to
         // store, with every one of their trigrams.
         if store.searchStopCodes.current.isEmpty || state.stopCodesRead.map({ ContinuousClock.now - $0 >= stopCodesInterval }) ?? true {
             try await store.refreshSearchStopCodes(choose: maintainer)
-            state.stopCodesRead = .now
+            maintenance.update { $0.stopCodesRead = .now }
         }
         if maintainer {
             // Events without codes (an upgrade) are each a candidate of every query: up to ten steps
@@ -131,6 +137,5 @@ public struct SearchIndexer: Service {
             }
             metrics?.add("kitsune_search_pending_pages_merged_total", try await store.mergeSearchPendingList())
         }
-        return state
     }
 }

@@ -60,12 +60,14 @@ public final class PostgresDatabase: SQLDatabase {
     /// A call's lease: waiting for a connection, then either working on it or given up. Exactly one
     /// of the two transitions happens, so work given up at its deadline never starts later.
     private final class Lease: Sendable {
-        private enum State { case waiting, working(PostgresConnection), abandoned }
+        private enum State { case waiting, working(PostgresConnection), finished, abandoned }
         private let state = Mutex(State.waiting)
         /// Waiting → working on `connection`; false when the call was given up.
         func start(on connection: PostgresConnection) -> Bool {
             state.withLock { s in guard case .waiting = s else { return false }; s = .working(connection); return true }
         }
+        /// Working → finished: the answer is in, whatever becomes of the connection.
+        func finish() { state.withLock { s in if case .working = s { s = .finished } } }
         /// Waiting → given up; false when the work had started.
         func abandon() -> Bool { state.withLock { s in guard case .waiting = s else { return false }; s = .abandoned; return true } }
         /// Working on a connection that has closed since.
@@ -83,6 +85,8 @@ public final class PostgresDatabase: SQLDatabase {
                 if case .finished(let result) = s { c.resume(with: result); s = .done } else { s = .waiting(c) }
             }
         }
+        /// The caller has its answer (the timer stops watching).
+        var isFinished: Bool { state.withLock { s in if case .done = s { return true }; if case .finished = s { return true }; return false } }
         func finish(_ result: Result<T, any Error>) {
             state.withLock { s in
                 switch s {
@@ -109,6 +113,7 @@ public final class PostgresDatabase: SQLDatabase {
         let work = Task {
             try await client.withConnection { connection in
                 guard lease.start(on: connection) else { throw CancellationError() }
+                defer { lease.finish() }
                 return try await body(connection)
             }
         }
@@ -117,7 +122,7 @@ public final class PostgresDatabase: SQLDatabase {
                 race.start(continuation)
                 let timer = Task {
                     let giveUp = ContinuousClock.now + deadline
-                    while true {
+                    while !race.isFinished {
                         try await Task.sleep(for: .milliseconds(250))
                         if ContinuousClock.now >= giveUp, lease.abandon() {
                             work.cancel()

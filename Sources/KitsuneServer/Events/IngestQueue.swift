@@ -85,7 +85,11 @@ public final class IngestQueue: Sendable {
         // them by `lockKey` (the fleet's upserts), so concurrent commits lock rows in one order.
         let counted = jobs.flatMap { $0.statements.prefix($0.insertCount) }
         let locking = jobs.flatMap { $0.statements.dropFirst($0.insertCount) }.enumerated()
-            .sorted { ($0.element.lockKey ?? "", $0.offset) < ($1.element.lockKey ?? "", $1.offset) }.map(\.element)
+            .sorted { a, b in
+                // By bytes: String's < ties canonically equivalent keys, whose rows differ.
+                let ka = (a.element.lockKey ?? "").utf8, kb = (b.element.lockKey ?? "").utf8
+                return ka.elementsEqual(kb) ? a.offset < b.offset : ka.lexicographicallyPrecedes(kb)
+            }.map(\.element)
         return ((jobs, ContinuousClock.now), counted + locking)
     }
 

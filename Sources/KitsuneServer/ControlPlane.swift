@@ -168,9 +168,9 @@ public struct ControlPlane: Sendable {
         try configuration.validate()
         _ = try SeverityTable.bundled.get()
         let server: HTTPServerBuilder
-        let bodyTimeout = TimeAmount.nanoseconds(Int64(configuration.bodyTimeout / .nanoseconds(1)))
+        let bodyTimeout = TimeAmount(configuration.bodyTimeout)
         let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [BodyDeadlineHandler(timeout: bodyTimeout)],
-                                               idleTimeout: .nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1))))
+                                               idleTimeout: TimeAmount(configuration.idleTimeout))
         if let cert = configuration.tlsCertificate, let key = configuration.tlsKey {
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
                                                                privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))

@@ -76,9 +76,8 @@ extension ServerStore {
             }
         }
         let greatest = dialect == .postgres ? "GREATEST" : "max"
-        // In key order (`lockKey`): concurrent commits on PostgreSQL lock the rows in one order.
-        return byKey.keys.sorted().map { key in
-            let s = byKey[key]!
+        // `lockKey`: the ingest queue runs a commit's upserts in key order.
+        return byKey.map { key, s in
             let started = s.started
             return SQLStatement("""
                 INSERT INTO enforcer_instances (instance_key, instance_id, group_id, function_name, account_id, region, version, mode, facts,
